@@ -1,0 +1,227 @@
+//! The data model of mock-interview content, exactly as it is written in the
+//! TOML files under `content/` (and in user-authored files in the data folder).
+
+use serde::{Deserialize, Serialize};
+
+/// The kind of a question decides which feedback applies (STAR structure only
+/// for behavioral answers, trade-off language for design and scenarios, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum QuestionKind {
+    Intro,
+    Technical,
+    Coding,
+    Scenario,
+    Design,
+    #[serde(rename = "behavioral-star")]
+    BehavioralStar,
+    CandidateQuestions,
+}
+
+impl QuestionKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            QuestionKind::Intro => "intro",
+            QuestionKind::Technical => "technical",
+            QuestionKind::Coding => "coding",
+            QuestionKind::Scenario => "scenario",
+            QuestionKind::Design => "design",
+            QuestionKind::BehavioralStar => "behavioral-STAR",
+            QuestionKind::CandidateQuestions => "candidate-questions",
+        }
+    }
+}
+
+/// A follow-up the interviewer asks, optionally with the answer it is after
+/// (the seed's "→ refill in batches").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Probe {
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<String>,
+}
+
+/// A code snippet kept verbatim (the live-coding strong answers).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeBlock {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default = "default_lang")]
+    pub lang: String,
+    pub text: String,
+}
+
+fn default_lang() -> String {
+    "go".to_owned()
+}
+
+/// A concept a strong answer names, with the other ways a speaker may say it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyPoint {
+    pub name: String,
+    #[serde(default)]
+    pub synonyms: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Question {
+    /// Local id, unique within its stage; the full id is `mock/stage/question`.
+    pub id: String,
+    pub kind: QuestionKind,
+    /// Time budget in seconds.
+    pub budget_s: u32,
+    /// What the interviewer says (or the task, for coding).
+    pub prompt: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optional: Option<bool>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub probes: Vec<Probe>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub listen_for: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strong_answer: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub code: Vec<CodeBlock>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub red_flags: Vec<String>,
+    /// Rubric signal ids this answer is graded on.
+    pub signals: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub key_points: Vec<KeyPoint>,
+    /// Phrases that, when said, hint at one of the red flags.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub red_flag_phrases: Vec<String>,
+}
+
+impl Question {
+    pub fn is_optional(&self) -> bool {
+        self.optional.unwrap_or(false)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stage {
+    pub id: String,
+    pub title: String,
+    /// Stage budget in minutes.
+    pub minutes: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optional: Option<bool>,
+    /// Guidance for the interviewer ("Ask rapid-fire; ...").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// What the candidate is expected to cover (the seed's "Expect: ...").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expect: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub probes: Vec<Probe>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub listen_for: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub red_flags: Vec<String>,
+    #[serde(rename = "question")]
+    pub questions: Vec<Question>,
+}
+
+impl Stage {
+    pub fn budget_s(&self) -> u32 {
+        self.minutes * 60
+    }
+    pub fn is_optional(&self) -> bool {
+        self.optional.unwrap_or(false)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mock {
+    pub id: String,
+    pub title: String,
+    /// Total length in minutes; the stages' minutes must add up to it.
+    pub minutes: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// A prompt that frames the whole mock (the system-design problem).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// "Trade-offs a strong candidate raises unprompted".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unprompted_tradeoffs: Vec<String>,
+    /// How the budget is split when the seed leaves it open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_note: Option<String>,
+    /// The rubric table this mock is graded against.
+    pub rubric: String,
+    #[serde(rename = "stage")]
+    pub stages: Vec<Stage>,
+}
+
+impl Mock {
+    pub fn budget_s(&self) -> u32 {
+        self.minutes * 60
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Signal {
+    pub id: String,
+    pub name: String,
+    pub junior: String,
+    pub mid: String,
+    pub senior: String,
+    pub staff: String,
+}
+
+impl Signal {
+    /// The description of a level, in Junior/Mid/Senior/Staff order.
+    pub fn cells(&self) -> [&str; 4] {
+        [&self.junior, &self.mid, &self.senior, &self.staff]
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RubricTable {
+    pub id: String,
+    pub title: String,
+    #[serde(rename = "signal")]
+    pub signals: Vec<Signal>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RubricFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grading: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub communication_bar: Option<String>,
+    #[serde(rename = "table")]
+    pub tables: Vec<RubricTable>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuideItem {
+    pub label: String,
+    pub text: String,
+}
+
+/// The document-level guidance: title, who it is for, how to run the mocks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Guide {
+    pub title: String,
+    pub summary: String,
+    #[serde(rename = "how_to_run")]
+    pub how_to_run: Vec<GuideItem>,
+}
