@@ -1,0 +1,199 @@
+//! Sessions on disk: one folder per session with `session.json` and the
+//! session's WAV takes. Writes are atomic; unreadable files are reported and
+//! skipped, never overwritten.
+
+pub mod atomic;
+pub mod history;
+mod session;
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+pub use atomic::{create_private_dir, write_atomic};
+pub use session::{Answer, Level, Mode, SCHEMA_VERSION, Session};
+
+pub const SESSION_FILE: &str = "session.json";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot write {path}: {source}")]
+    Write { path: PathBuf, source: io::Error },
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: io::Error },
+    #[error("{path} is not a valid session file: {reason}")]
+    Corrupt { path: PathBuf, reason: String },
+    #[error("{path} was written by a newer version (schema {found}, this app reads {SCHEMA_VERSION}); update interview-coach")]
+    TooNew { path: PathBuf, found: u32 },
+    #[error("no session \"{0}\"")]
+    NotFound(String),
+    #[error("\"{0}\" is not a valid session id")]
+    BadId(String),
+}
+
+/// A session folder that could not be loaded: shown to the user, then skipped.
+#[derive(Debug)]
+pub struct StoreProblem {
+    pub path: PathBuf,
+    pub error: StoreError,
+}
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    root: PathBuf,
+}
+
+impl Store {
+    /// A store keeping its sessions in `root` (usually `<data dir>/sessions`).
+    pub fn new(root: impl Into<PathBuf>) -> Store {
+        Store { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn session_dir(&self, id: &str) -> Result<PathBuf, StoreError> {
+        // Ids become folder names: refuse anything that could leave the store.
+        if id.is_empty() || id.starts_with('.') || id.contains(['/', '\\']) {
+            return Err(StoreError::BadId(id.to_owned()));
+        }
+        Ok(self.root.join(id))
+    }
+
+    /// Writes the session atomically, creating its folder if needed.
+    pub fn save(&self, session: &Session) -> Result<(), StoreError> {
+        let dir = self.session_dir(&session.id)?;
+        create_private_dir(&dir).map_err(|source| StoreError::Write { path: dir.clone(), source })?;
+        let path = dir.join(SESSION_FILE);
+        let json = serde_json::to_vec_pretty(session).map_err(|e| StoreError::Write {
+            path: path.clone(),
+            source: io::Error::other(e),
+        })?;
+        write_atomic(&path, &json).map_err(|source| StoreError::Write { path, source })
+    }
+
+    pub fn load(&self, id: &str) -> Result<Session, StoreError> {
+        let path = self.session_dir(id)?.join(SESSION_FILE);
+        if !path.exists() {
+            return Err(StoreError::NotFound(id.to_owned()));
+        }
+        read_session(&path)
+    }
+
+    /// Every readable session, oldest first, and the problems met on the way.
+    pub fn load_all(&self) -> (Vec<Session>, Vec<StoreProblem>) {
+        let mut sessions = Vec::new();
+        let mut problems = Vec::new();
+        let entries = match fs::read_dir(&self.root) {
+            Ok(entries) => entries,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return (sessions, problems),
+            Err(source) => {
+                problems.push(StoreProblem { path: self.root.clone(), error: StoreError::Read { path: self.root.clone(), source } });
+                return (sessions, problems);
+            }
+        };
+        for entry in entries.flatten() {
+            let dir = entry.path();
+            if !dir.is_dir() || entry.file_name().to_string_lossy().starts_with('.') {
+                continue;
+            }
+            let path = dir.join(SESSION_FILE);
+            if !path.exists() {
+                continue; // a folder being created, or not ours
+            }
+            match read_session(&path) {
+                Ok(session) => sessions.push(session),
+                Err(error) => problems.push(StoreProblem { path, error }),
+            }
+        }
+        sessions.sort_by(|a, b| a.started_at.cmp(&b.started_at).then_with(|| a.id.cmp(&b.id)));
+        (sessions, problems)
+    }
+
+    /// Deletes a session with all its audio.
+    pub fn delete(&self, id: &str) -> Result<(), StoreError> {
+        let dir = self.session_dir(id)?;
+        if !dir.join(SESSION_FILE).exists() {
+            return Err(StoreError::NotFound(id.to_owned()));
+        }
+        fs::remove_dir_all(&dir).map_err(|source| StoreError::Write { path: dir, source })
+    }
+}
+
+fn read_session(path: &Path) -> Result<Session, StoreError> {
+    let bytes = fs::read(path).map_err(|source| StoreError::Read { path: path.to_owned(), source })?;
+    // Check the version first so a newer file says so instead of "missing field".
+    let value: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|e| StoreError::Corrupt { path: path.to_owned(), reason: e.to_string() })?;
+    let found = value.get("schema_version").and_then(|v| v.as_u64()).unwrap_or(0) as u32;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::TooNew { path: path.to_owned(), found });
+    }
+    serde_json::from_value(value).map_err(|e| StoreError::Corrupt { path: path.to_owned(), reason: e.to_string() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+
+    fn sample() -> Session {
+        let start = Utc.with_ymd_and_hms(2026, 11, 1, 18, 0, 0).single().expect("valid time");
+        let mut session = Session::new("phone-screen", None, Mode::Solo, start);
+        let mut answer = Answer::new("phone-screen/intro/recent-service".into(), 300, start);
+        answer.set_duration(320.5);
+        answer.grades.insert("trade-offs".into(), Level::Senior);
+        session.answers.push(answer);
+        session
+    }
+
+    #[test]
+    fn round_trips_and_lists() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::new(dir.path());
+        let session = sample();
+        store.save(&session).expect("save");
+        assert_eq!(store.load(&session.id).expect("load"), session);
+        let (all, problems) = store.load_all();
+        assert_eq!(all, vec![session.clone()]);
+        assert!(problems.is_empty());
+        assert!((all[0].answers[0].overrun_s - 20.5).abs() < 1e-9);
+        store.delete(&session.id).expect("delete");
+        assert!(store.load_all().0.is_empty());
+        assert!(!dir.path().join(&session.id).exists());
+    }
+
+    #[test]
+    fn corrupt_file_is_reported_skipped_and_left_alone() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::new(dir.path());
+        store.save(&sample()).expect("save");
+        let bad_dir = dir.path().join("2026-01-01_000000_x");
+        fs::create_dir(&bad_dir).expect("mkdir");
+        fs::write(bad_dir.join(SESSION_FILE), b"{\"schema_version\": 1, \"id\": ").expect("write");
+        let (all, problems) = store.load_all();
+        assert_eq!(all.len(), 1);
+        assert_eq!(problems.len(), 1);
+        let message = problems[0].error.to_string();
+        assert!(message.contains("2026-01-01_000000_x") && message.contains("not a valid session file"), "{message}");
+        assert_eq!(fs::read(bad_dir.join(SESSION_FILE)).expect("read"), b"{\"schema_version\": 1, \"id\": ");
+    }
+
+    #[test]
+    fn newer_schema_says_so() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::new(dir.path());
+        let mut session = sample();
+        session.schema_version = SCHEMA_VERSION + 1;
+        store.save(&session).expect("save");
+        assert!(matches!(store.load(&session.id), Err(StoreError::TooNew { .. })));
+    }
+
+    #[test]
+    fn ids_cannot_escape_the_store() {
+        let store = Store::new("/tmp/x");
+        assert!(matches!(store.delete("../etc"), Err(StoreError::BadId(_))));
+        assert!(matches!(store.load(".."), Err(StoreError::BadId(_))));
+    }
+}

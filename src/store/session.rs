@@ -1,0 +1,198 @@
+//! A practice session as it is kept on disk (`session.json`).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Local, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::Feedback;
+use crate::transcribe::Transcript;
+
+/// Bumped when the file format changes incompatibly.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Solo,
+    Peer,
+}
+
+/// A self-grade on one rubric signal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Level {
+    Junior,
+    Mid,
+    Senior,
+    Staff,
+}
+
+impl Level {
+    pub const ALL: [Level; 4] = [Level::Junior, Level::Mid, Level::Senior, Level::Staff];
+
+    /// 1 (Junior) to 4 (Staff), for averages and trends.
+    pub fn score(self) -> f64 {
+        match self {
+            Level::Junior => 1.0,
+            Level::Mid => 2.0,
+            Level::Senior => 3.0,
+            Level::Staff => 4.0,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Level::Junior => "Junior",
+            Level::Mid => "Mid",
+            Level::Senior => "Senior",
+            Level::Staff => "Staff",
+        }
+    }
+
+    /// The level nearest to an average score.
+    pub fn nearest(score: f64) -> Level {
+        Level::ALL
+            .into_iter()
+            .min_by(|a, b| (a.score() - score).abs().total_cmp(&(b.score() - score).abs()))
+            .unwrap_or(Level::Junior)
+    }
+}
+
+/// One recorded answer to one question.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Answer {
+    /// Full question id, `mock/stage/question`.
+    pub question_id: String,
+    /// The take's WAV file, relative to the session folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wav: Option<String>,
+    pub started_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_at: Option<DateTime<Utc>>,
+    /// Length of the recording in seconds.
+    #[serde(default)]
+    pub duration_s: f64,
+    pub budget_s: u32,
+    /// Seconds past the budget (0 when within it).
+    #[serde(default)]
+    pub overrun_s: f64,
+    /// The take was left unfinished (crash, kill) and repaired at start-up.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub recovered: bool,
+    /// Why the recording stopped early, when it did (device lost, disk full).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capture_error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transcript: Option<Transcript>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transcription_error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feedback: Option<Feedback>,
+    /// Self-grade per rubric signal id.
+    #[serde(default)]
+    pub grades: BTreeMap<String, Level>,
+    /// Peer mode: the "listen for" items the interviewer ticked, by index.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub listen_for_ticks: Vec<usize>,
+    #[serde(default)]
+    pub notes: String,
+    /// Coding questions: the candidate's scratchpad.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scratchpad: Option<String>,
+}
+
+impl Answer {
+    pub fn new(question_id: String, budget_s: u32, started_at: DateTime<Utc>) -> Answer {
+        Answer {
+            question_id,
+            wav: None,
+            started_at,
+            stopped_at: None,
+            duration_s: 0.0,
+            budget_s,
+            overrun_s: 0.0,
+            recovered: false,
+            capture_error: None,
+            transcript: None,
+            transcription_error: None,
+            feedback: None,
+            grades: BTreeMap::new(),
+            listen_for_ticks: Vec::new(),
+            notes: String::new(),
+            scratchpad: None,
+        }
+    }
+
+    /// Records the take's length and the overrun against the budget.
+    pub fn set_duration(&mut self, duration_s: f64) {
+        self.duration_s = duration_s;
+        self.overrun_s = (duration_s - f64::from(self.budget_s)).max(0.0);
+    }
+
+    /// The mock and stage ids of this answer's question.
+    pub fn stage_key(&self) -> Option<(&str, &str)> {
+        let mut parts = self.question_id.splitn(3, '/');
+        Some((parts.next()?, parts.next()?))
+    }
+
+    pub fn average_grade(&self) -> Option<f64> {
+        if self.grades.is_empty() {
+            return None;
+        }
+        Some(self.grades.values().map(|l| l.score()).sum::<f64>() / self.grades.len() as f64)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    pub schema_version: u32,
+    pub id: String,
+    pub mock_id: String,
+    /// Set when a single stage was practised rather than the whole mock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage_id: Option<String>,
+    pub mode: Mode,
+    pub started_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub answers: Vec<Answer>,
+    /// The end-of-mock "what I'd improve" note.
+    #[serde(default)]
+    pub reflection: String,
+}
+
+impl Session {
+    /// A new session; its id is its local start time plus what was practised,
+    /// so folders sort by time and say what they hold.
+    pub fn new(mock_id: &str, stage_id: Option<&str>, mode: Mode, started_at: DateTime<Utc>) -> Session {
+        let local: DateTime<Local> = started_at.into();
+        let what = match stage_id {
+            Some(stage) => format!("{mock_id}-{stage}"),
+            None => mock_id.to_owned(),
+        };
+        Session {
+            schema_version: SCHEMA_VERSION,
+            id: format!("{}_{what}", local.format("%Y-%m-%d_%H%M%S")),
+            mock_id: mock_id.to_owned(),
+            stage_id: stage_id.map(str::to_owned),
+            mode,
+            started_at,
+            ended_at: None,
+            answers: Vec::new(),
+            reflection: String::new(),
+        }
+    }
+
+    /// What was practised, for lists: "phone-screen" or "phone-screen / live-coding".
+    pub fn scope(&self) -> String {
+        match &self.stage_id {
+            Some(stage) => format!("{} / {stage}", self.mock_id),
+            None => self.mock_id.clone(),
+        }
+    }
+
+    pub fn total_overrun_s(&self) -> f64 {
+        self.answers.iter().map(|a| a.overrun_s).sum()
+    }
+}

@@ -1,0 +1,44 @@
+//! Local speech-to-text with whisper: models, the transcription worker, and
+//! the transcript that is saved with each take.
+
+use serde::{Deserialize, Serialize};
+
+/// A timed stretch of transcribed text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Segment {
+    pub start: f64,
+    pub end: f64,
+    pub text: String,
+}
+
+/// One word with its timing (seconds) and whisper's confidence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Word {
+    pub word: String,
+    pub start: f64,
+    pub end: f64,
+    pub p: f32,
+}
+
+/// How a take was transcribed, so results can be compared and reproduced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct DecodeSettings {
+    pub model: String,
+    pub threads: usize,
+    pub language: String,
+    #[serde(default)]
+    pub dtw: bool,
+}
+
+/// The transcript of one take.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transcript {
+    pub text: String,
+    pub duration_s: f64,
+    pub segments: Vec<Segment>,
+    pub words: Vec<Word>,
+    /// True when the take held no speech (nothing is invented for silence).
+    #[serde(default)]
+    pub no_speech: bool,
+    pub settings: DecodeSettings,
+}
