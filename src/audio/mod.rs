@@ -1,0 +1,5 @@
+//! Audio: microphone capture into crash-safe WAV takes, and playback.
+
+pub mod capture;
+pub mod resample;
+pub mod wav;
