@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on a fresh Debian/Ubuntu machine: installs the
+# system packages, prepares the test model and a virtual microphone, then
+# runs every test (unit, end to end, UI).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup-system.sh test
+
+cargo build --release --locked --tests --bins
+cargo test --release --locked --no-fail-fast "$@"
