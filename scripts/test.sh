@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh Debian/Ubuntu machine: installs the
 # system packages, prepares the test model and a virtual microphone, then
-# runs every test (unit, end to end, UI).
+# runs every test (unit, end to end, UI). Extra arguments go to `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-system.sh test
 
 cargo build --release --locked --tests --bins
+
+# Real speech reaches the real capture path through a PulseAudio null sink.
+eval "$(scripts/virtual-mic.sh start)"
+trap 'scripts/virtual-mic.sh stop' EXIT
+
 cargo test --release --locked --no-fail-fast "$@"

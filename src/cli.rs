@@ -7,9 +7,10 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 
+use crate::audio::{capture, wav};
 use crate::content::{self, Library, Mock, Question, Stage};
 use crate::paths::{DATA_DIR_ENV, DataDir};
-use crate::store::{Session, Store};
+use crate::store::{Session, Store, takes};
 
 #[derive(Debug, Parser)]
 #[command(name = "interview-coach", version, about = "Rehearse job interviews out loud: timed mocks, local recording and transcription, honest feedback.")]
@@ -29,6 +30,28 @@ pub enum Command {
     /// Practice sessions on disk: list, show, delete.
     #[command(subcommand)]
     Sessions(SessionsCommand),
+    /// List the input devices (microphones); the first is the system default.
+    Devices,
+    /// Record from the microphone into a 16 kHz mono WAV, without the app.
+    Record {
+        /// Stop after this many seconds.
+        #[arg(long)]
+        seconds: f64,
+        /// The WAV file to write.
+        #[arg(long, required_unless_present = "question", conflicts_with = "question")]
+        out: Option<PathBuf>,
+        /// Input device name or id (see `devices`); default: the system default.
+        #[arg(long)]
+        device: Option<String>,
+        /// Record an answer to this question (`mock/stage/question`) into a session.
+        #[arg(long)]
+        question: Option<String>,
+        /// The session to add the answer to (default: a new session).
+        #[arg(long, requires = "question")]
+        session: Option<String>,
+    },
+    /// Repair takes left unfinished by a crash: the given WAVs, or all in the data folder.
+    Recover { files: Vec<PathBuf> },
 }
 
 #[derive(Debug, Subcommand)]
@@ -86,7 +109,130 @@ fn run(cli: Cli) -> Result<ExitCode> {
     };
     match command {
         Command::Content(cmd) => content_command(&data, cmd),
-        Command::Sessions(cmd) => sessions_command(&data, cmd),
+        Command::Sessions(cmd) => {
+            recover_takes(&data);
+            sessions_command(&data, cmd)
+        }
+        Command::Devices => {
+            let devices = capture::input_devices()?;
+            let mut out = std::io::stdout().lock();
+            for (i, device) in devices.iter().enumerate() {
+                writeln!(out, "{}{}  ({})", device.name, if i == 0 { " [default]" } else { "" }, device.id)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Record { seconds, out, device, question, session } => {
+            recover_takes(&data);
+            record_command(&data, seconds, out, device, question, session)
+        }
+        Command::Recover { files } => {
+            if files.is_empty() {
+                let reports = recover_takes(&data);
+                if reports.is_empty() {
+                    println!("nothing to recover");
+                }
+                return Ok(if reports.iter().any(|r| r.error.is_some()) { ExitCode::FAILURE } else { ExitCode::SUCCESS });
+            }
+            for file in files {
+                let repaired = wav::repair(&file)?;
+                println!("{}: repaired, {:.2} s", file.display(), repaired.duration_s);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Start-up repair of takes a crash left unfinished; reports on stderr.
+fn recover_takes(data: &DataDir) -> Vec<takes::Recovery> {
+    let reports = takes::recover_unfinished(&Store::new(data.sessions()));
+    for report in &reports {
+        match &report.error {
+            None => eprintln!(
+                "recovered an unfinished take: {} ({:.1} s{})",
+                report.wav.display(),
+                report.duration_s,
+                report.session_id.as_deref().map(|s| format!(", session {s}")).unwrap_or_default()
+            ),
+            Some(err) => eprintln!("warning: could not recover {}: {err}", report.wav.display()),
+        }
+    }
+    reports
+}
+
+fn record_command(
+    data: &DataDir,
+    seconds: f64,
+    out: Option<PathBuf>,
+    device: Option<String>,
+    question: Option<String>,
+    session_id: Option<String>,
+) -> Result<ExitCode> {
+    if !(seconds > 0.0 && seconds.is_finite()) {
+        bail!("--seconds must be more than 0");
+    }
+    let store = Store::new(data.sessions());
+    // Into a session: the answer is saved before recording starts, so a crash
+    // leaves a take that the next start repairs and gives back to it.
+    let mut filed: Option<(Session, usize)> = None;
+    let (path, marker) = match (&question, out) {
+        (Some(question_id), _) => {
+            let library = load_library(data);
+            let q = library
+                .question(question_id)
+                .with_context(|| format!("no question \"{question_id}\"; see `interview-coach content list`"))?;
+            let budget = q.question.budget_s;
+            let mut session = match &session_id {
+                Some(id) => store.load(id)?,
+                None => Session::new(&q.mock.id, None, crate::store::Mode::Solo, chrono::Utc::now()),
+            };
+            let (index, path, marker) = takes::begin_answer(&store, &mut session, question_id, budget, chrono::Utc::now())?;
+            filed = Some((session, index));
+            (path, marker)
+        }
+        (None, Some(out)) => (out, wav::TakeMarker { started_at: chrono::Utc::now(), ..Default::default() }),
+        (None, None) => bail!("give --out FILE.wav or --question ID"),
+    };
+
+    let recorder = capture::Recorder::start(
+        capture::RecordOptions { device, out: path.clone(), marker, max_seconds: Some(seconds), stream_audio: false },
+        std::sync::Arc::new(|| {}),
+    );
+    let result = loop {
+        match recorder.events.recv() {
+            Ok(capture::CaptureEvent::Started { device, sample_rate, channels, format }) => {
+                eprintln!("recording from {device} ({sample_rate} Hz, {channels} ch, {format}) for {seconds} s into {}", path.display());
+            }
+            Ok(capture::CaptureEvent::Finished(result)) => break result,
+            Ok(capture::CaptureEvent::FailedToStart(err)) => {
+                if let Some((mut session, index)) = filed {
+                    session.answers.remove(index);
+                    store.save(&session)?;
+                }
+                return Err(err.into());
+            }
+            Ok(_) => {}
+            Err(_) => bail!("the recorder stopped without a result"),
+        }
+    };
+    let (take, error) = match result {
+        Ok(take) => (take, None),
+        Err((take, err)) => (take, Some(err)),
+    };
+    if let Some((mut session, index)) = filed {
+        let answer = &mut session.answers[index];
+        answer.set_duration(take.duration_s);
+        answer.stopped_at = Some(chrono::Utc::now());
+        answer.capture_error = error.as_ref().map(|e| e.to_string());
+        store.save(&session)?;
+        println!("session {}: answer {} recorded", session.id, index + 1);
+    }
+    println!("{}: {:.2} s", take.path.display(), take.duration_s);
+    if take.dropped_samples > 0 {
+        eprintln!("warning: {} samples were dropped (the machine was too busy)", take.dropped_samples);
+    }
+    match error {
+        None => Ok(ExitCode::SUCCESS),
+        Some(err) => Err(err.into()),
     }
 }
 

@@ -70,8 +70,35 @@ pub fn stream_error_is_fatal(err: &cpal::Error) -> bool {
     !matches!(err.kind(), ErrorKind::Xrun | ErrorKind::DeviceChanged | ErrorKind::RealtimeDenied)
 }
 
+/// While alive, ALSA's own error messages on this thread go to a buffer
+/// instead of the terminal; our errors say what went wrong instead.
+struct QuietAlsa {
+    #[cfg(target_os = "linux")]
+    _handler: Option<std::rc::Rc<std::cell::RefCell<alsa::Output>>>,
+}
+
+impl QuietAlsa {
+    fn new() -> QuietAlsa {
+        QuietAlsa {
+            #[cfg(target_os = "linux")]
+            _handler: alsa::Output::local_error_handler().ok(),
+        }
+    }
+}
+
+/// ALSA plug-ins that are not microphones (resamplers, mixers, sinks).
+const NOT_MICROPHONES: [&str; 11] =
+    ["null", "lavrate", "samplerate", "speexrate", "jack", "oss", "speex", "upmix", "vdownmix", "a52", "usbstream"];
+
+fn is_plausible_microphone(info: &DeviceInfo) -> bool {
+    let pcm = info.id.strip_prefix("alsa:").unwrap_or(&info.id);
+    let base = pcm.split(':').next().unwrap_or(pcm);
+    !NOT_MICROPHONES.contains(&base)
+}
+
 /// Lists input devices. The first entry is the system default.
 pub fn input_devices() -> Result<Vec<DeviceInfo>, CaptureError> {
+    let _quiet = QuietAlsa::new();
     let host = cpal::default_host();
     let mut devices = Vec::new();
     if let Some(device) = host.default_input_device() {
@@ -80,7 +107,7 @@ pub fn input_devices() -> Result<Vec<DeviceInfo>, CaptureError> {
     let inputs = host.input_devices().map_err(|e| open_error("(all)", &e))?;
     for device in inputs {
         let info = describe(&device);
-        if !devices.contains(&info) {
+        if !devices.iter().any(|d| d.id == info.id) && is_plausible_microphone(&info) {
             devices.push(info);
         }
     }
@@ -267,6 +294,7 @@ where
 }
 
 fn record(options: RecordOptions, stop: &AtomicBool, send: &dyn Fn(CaptureEvent)) {
+    let _quiet = QuietAlsa::new();
     let started = match open(&options) {
         Ok(started) => started,
         Err(err) => return send(CaptureEvent::FailedToStart(err)),
@@ -286,7 +314,10 @@ fn record(options: RecordOptions, stop: &AtomicBool, send: &dyn Fn(CaptureEvent)
         let _ = std::fs::remove_file(super::wav::marker_path(&options.out));
         return send(CaptureEvent::FailedToStart(open_error(&device, &err)));
     }
-    send(CaptureEvent::Started { device: device.clone(), sample_rate, channels, format });
+    let play_requested = Instant::now();
+    // "Started" goes out with the first audio, not when the stream is asked to
+    // play: some devices take a moment, and the clock must not run before them.
+    let mut started = Some(CaptureEvent::Started { device: device.clone(), sample_rate, channels, format });
 
     let mut raw = vec![0.0f32; sample_rate as usize]; // up to 1 s per pop
     let mut out16 = Vec::with_capacity(SAMPLE_RATE as usize);
@@ -314,6 +345,17 @@ fn record(options: RecordOptions, stop: &AtomicBool, send: &dyn Fn(CaptureEvent)
             }
         }
         let n = consumer.pop_slice(&mut raw);
+        if n > 0 {
+            if let Some(event) = started.take() {
+                send(event);
+            }
+        } else if started.is_some() && !draining && play_requested.elapsed() > NO_AUDIO_TIMEOUT {
+            failure = Some(CaptureError::NoDevice {
+                detail: format!("\"{device}\" sent no audio for {} s", NO_AUDIO_TIMEOUT.as_secs()),
+            });
+            draining = true;
+            let _ = stream.pause();
+        }
         out16.clear();
         if let Err(err) = resampler.push(&raw[..n], &mut out16) {
             failure.get_or_insert(err.into());
@@ -385,8 +427,13 @@ fn open(options: &RecordOptions) -> Result<Opened, CaptureError> {
     let name = info.name.clone();
     let supported = device.default_input_config().map_err(|e| open_error(&name, &e))?;
     let format = supported.sample_format();
-    let config: cpal::StreamConfig = supported.config();
+    let mut config: cpal::StreamConfig = supported.config();
     let sample_rate = config.sample_rate;
+    // A short buffer (about 20 ms): the default can be seconds long (ALSA's
+    // PulseAudio plug-in), and what sits in it is lost if the app is killed.
+    if let cpal::SupportedBufferSize::Range { min, max } = *supported.buffer_size() {
+        config.buffer_size = cpal::BufferSize::Fixed((sample_rate / 50).clamp(min, max));
+    }
     // Four seconds of slack: the recorder drains every 10 ms.
     let (producer, consumer) = HeapRb::<f32>::new(sample_rate as usize * 4).split();
     let (err_tx, errors) = mpsc::channel();
@@ -421,6 +468,9 @@ fn open(options: &RecordOptions) -> Result<Opened, CaptureError> {
         format: format.to_string(),
     })
 }
+
+/// A device that has sent nothing by then is treated as absent.
+const NO_AUDIO_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Level metering over 50 ms windows of 16 kHz audio.
 struct Meter {

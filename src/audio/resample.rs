@@ -12,13 +12,16 @@ pub struct ResampleError {
     pub reason: String,
 }
 
-/// Takes mono chunks of any size at `in_rate` and gives 16 kHz samples,
+/// Takes mono chunks of any size at one rate and gives samples at another,
 /// aligned with the input (the resampler's delay is dropped) and of the
 /// exact length once flushed.
-pub struct To16k {
+pub struct StreamResampler {
     inner: Option<Inner>,
     rate: u32,
 }
+
+/// The capture path: any rate to the 16 kHz whisper reads.
+pub type To16k = StreamResampler;
 
 struct Inner {
     resampler: Fft<f32>,
@@ -29,13 +32,18 @@ struct Inner {
     skip: usize,
 }
 
-impl To16k {
-    pub fn new(in_rate: u32) -> Result<To16k, ResampleError> {
-        if in_rate == SAMPLE_RATE {
-            return Ok(To16k { inner: None, rate: in_rate });
+impl StreamResampler {
+    /// From `in_rate` to 16 kHz.
+    pub fn new(in_rate: u32) -> Result<StreamResampler, ResampleError> {
+        StreamResampler::between(in_rate, SAMPLE_RATE)
+    }
+
+    pub fn between(in_rate: u32, out_rate: u32) -> Result<StreamResampler, ResampleError> {
+        if in_rate == out_rate {
+            return Ok(StreamResampler { inner: None, rate: in_rate });
         }
         let err = |e: &dyn std::fmt::Display| ResampleError { rate: in_rate, reason: e.to_string() };
-        let resampler = Fft::<f32>::new(in_rate as usize, SAMPLE_RATE as usize, 1024, 1, FixedSync::Input).map_err(|e| err(&e))?;
+        let resampler = Fft::<f32>::new(in_rate as usize, out_rate as usize, 1024, 1, FixedSync::Input).map_err(|e| err(&e))?;
         let out_buf = vec![0.0; resampler.output_frames_max()];
         let skip = resampler.output_delay();
         Ok(To16k {
@@ -113,10 +121,14 @@ impl Inner {
     }
 }
 
-/// Resamples a whole clip (used for files at other rates).
+/// Resamples a whole clip to 16 kHz (files at other rates).
 pub fn resample_clip(samples: &[f32], in_rate: u32) -> Result<Vec<f32>, ResampleError> {
-    let mut resampler = To16k::new(in_rate)?;
-    let mut out = Vec::with_capacity(samples.len() * SAMPLE_RATE as usize / in_rate.max(1) as usize + 16);
+    resample_clip_to(samples, in_rate, SAMPLE_RATE)
+}
+
+pub fn resample_clip_to(samples: &[f32], in_rate: u32, out_rate: u32) -> Result<Vec<f32>, ResampleError> {
+    let mut resampler = StreamResampler::between(in_rate, out_rate)?;
+    let mut out = Vec::with_capacity(samples.len() * out_rate as usize / in_rate.max(1) as usize + 16);
     resampler.push(samples, &mut out)?;
     resampler.flush(&mut out)?;
     Ok(out)

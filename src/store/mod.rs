@@ -5,6 +5,7 @@
 pub mod atomic;
 pub mod history;
 mod session;
+pub mod takes;
 
 use std::fs;
 use std::io;

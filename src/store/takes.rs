@@ -1,0 +1,117 @@
+//! Recorded takes in sessions: where a take's WAV goes, recording it into the
+//! session before it starts (so a crash cannot orphan it), and the start-up
+//! repair of takes left unfinished.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+
+use super::{Answer, Session, Store, StoreError};
+use crate::audio::wav::{self, TakeMarker};
+
+/// Adds an answer for `question_id` to the session with a fresh WAV path,
+/// saves the session, and returns the answer's index, the WAV path and the
+/// marker to write beside the take.
+pub fn begin_answer(
+    store: &Store,
+    session: &mut Session,
+    question_id: &str,
+    budget_s: u32,
+    started_at: DateTime<Utc>,
+) -> Result<(usize, PathBuf, TakeMarker), StoreError> {
+    let dir = store.session_dir(&session.id)?;
+    let slug: String = question_id.replace('/', "_");
+    let wav_name = (1..)
+        .map(|n| format!("{slug}-{n}.wav"))
+        .find(|name| !dir.join(name).exists() && !session.answers.iter().any(|a| a.wav.as_deref() == Some(name)))
+        .unwrap_or_else(|| format!("{slug}.wav"));
+    let mut answer = Answer::new(question_id.to_owned(), budget_s, started_at);
+    answer.wav = Some(wav_name.clone());
+    session.answers.push(answer);
+    store.save(session)?;
+    let marker = TakeMarker {
+        session_id: Some(session.id.clone()),
+        question_id: Some(question_id.to_owned()),
+        budget_s,
+        started_at,
+    };
+    Ok((session.answers.len() - 1, dir.join(wav_name), marker))
+}
+
+/// What the start-up repair did with one unfinished take.
+#[derive(Debug)]
+pub struct Recovery {
+    pub wav: PathBuf,
+    pub duration_s: f64,
+    pub session_id: Option<String>,
+    /// Set when the take could not be repaired or attached (the file is left as it is).
+    pub error: Option<String>,
+}
+
+/// Repairs every take under the store left unfinished by a crash or kill and
+/// marks its answer "recovered" with the repaired duration.
+pub fn recover_unfinished(store: &Store) -> Vec<Recovery> {
+    wav::unfinished_takes(store.root()).into_iter().map(|path| recover_one(store, &path)).collect()
+}
+
+fn recover_one(store: &Store, path: &Path) -> Recovery {
+    let repaired = match wav::repair(path) {
+        Ok(repaired) => repaired,
+        Err(err) => {
+            return Recovery { wav: path.to_owned(), duration_s: 0.0, session_id: None, error: Some(err.to_string()) };
+        }
+    };
+    let session_id = repaired.marker.as_ref().and_then(|m| m.session_id.clone());
+    let error = attach(store, &repaired).err().map(|e| e.to_string());
+    Recovery { wav: path.to_owned(), duration_s: repaired.duration_s, session_id, error }
+}
+
+fn attach(store: &Store, repaired: &wav::Repaired) -> Result<(), StoreError> {
+    let Some(marker) = &repaired.marker else { return Ok(()) };
+    let (Some(session_id), Some(question_id)) = (&marker.session_id, &marker.question_id) else { return Ok(()) };
+    let mut session = store.load(session_id)?;
+    let wav_name = repaired.path.file_name().map(|n| n.to_string_lossy().into_owned());
+    let index = match session.answers.iter().position(|a| a.wav.is_some() && a.wav == wav_name) {
+        Some(index) => index,
+        None => {
+            let mut answer = Answer::new(question_id.clone(), marker.budget_s, marker.started_at);
+            answer.wav = wav_name;
+            session.answers.push(answer);
+            session.answers.len() - 1
+        }
+    };
+    let answer = &mut session.answers[index];
+    answer.recovered = true;
+    answer.set_duration(repaired.duration_s);
+    answer.stopped_at = Some(marker.started_at + chrono::Duration::milliseconds((repaired.duration_s * 1000.0) as i64));
+    store.save(&session)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Mode;
+
+    #[test]
+    fn a_killed_take_is_repaired_and_attached_to_its_answer() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::new(dir.path());
+        let now = Utc::now();
+        let mut session = Session::new("behavioral", None, Mode::Solo, now);
+        let (index, path, marker) =
+            begin_answer(&store, &mut session, "behavioral/q1-outage/incident", 360, now).expect("begin");
+        assert_eq!(index, 0);
+        let mut writer = wav::TakeWriter::create(&path, &marker).expect("create");
+        writer.write(&vec![0.1; 32_000]).expect("write");
+        writer.checkpoint_now().expect("checkpoint");
+        std::mem::forget(writer); // the process "dies" here
+
+        let report = recover_unfinished(&store);
+        assert_eq!(report.len(), 1);
+        assert!(report[0].error.is_none(), "{:?}", report[0].error);
+        let session = store.load(&session.id).expect("load");
+        assert!(session.answers[0].recovered);
+        assert_eq!(session.answers[0].duration_s, 2.0);
+        assert!(recover_unfinished(&store).is_empty(), "recovery runs once");
+    }
+}
