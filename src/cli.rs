@@ -50,6 +50,12 @@ pub enum Command {
         #[arg(long, requires = "question")]
         session: Option<String>,
     },
+    /// Play a recording (from a position, in seconds).
+    Play {
+        file: PathBuf,
+        #[arg(long, default_value_t = 0.0)]
+        from: f64,
+    },
     /// Repair takes left unfinished by a crash: the given WAVs, or all in the data folder.
     Recover { files: Vec<PathBuf> },
 }
@@ -124,6 +130,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Record { seconds, out, device, question, session } => {
             recover_takes(&data);
             record_command(&data, seconds, out, device, question, session)
+        }
+        Command::Play { file, from } => {
+            let player = crate::audio::playback::Player::open(&file)?;
+            player.seek(from);
+            player.play()?;
+            while player.is_playing() {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            // Let the output drain its last buffer.
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            Ok(ExitCode::SUCCESS)
         }
         Command::Recover { files } => {
             if files.is_empty() {

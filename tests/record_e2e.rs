@@ -136,3 +136,24 @@ fn record_without_an_audio_server_says_what_to_do() {
     assert!(lines[0].contains("start the sound server"), "{stderr}");
     assert!(!dir.path().join("x.wav").exists(), "no empty take is left behind");
 }
+
+#[test]
+fn a_take_plays_back_through_the_output() {
+    if !virtual_mic_available("a_take_plays_back_through_the_output") {
+        return;
+    }
+    let _mic = lock_mic();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let speech = espeak(dir.path(), "speech", "Send on a closed channel panics.", "en-us", 170);
+    let out = dir.path().join("loop.wav");
+    // The default output is the virtual microphone's sink: what we play is
+    // what we record.
+    let (child, _) = start_recording(&["--seconds", "5", "--out", out.to_str().expect("utf-8 path")], dir.path());
+    std::thread::sleep(Duration::from_millis(1000));
+    let played = Command::new(bin()).arg("play").arg(&speech).output().expect("play");
+    assert!(played.status.success(), "play failed: {}", String::from_utf8_lossy(&played.stderr));
+    assert!(child.wait_with_output().expect("record").status.success());
+    let (lag, correlation) = best_alignment(&read_16k(&out), &read_16k(&speech), 3 * 16_000);
+    println!("played take found at {:.2} s, correlation {correlation:.3}", lag as f64 / 16_000.0);
+    assert!(correlation > 0.9, "correlation {correlation}");
+}
