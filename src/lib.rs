@@ -9,6 +9,7 @@ pub mod audio;
 pub mod cli;
 pub mod content;
 pub mod paths;
+pub mod settings;
 pub mod store;
 pub mod transcribe;
 pub mod ui;

@@ -1,6 +1,14 @@
 //! Local speech-to-text with whisper: models, the transcription worker, and
 //! the transcript that is saved with each take.
 
+pub mod convert;
+pub mod engine;
+pub mod ggml;
+pub mod models;
+pub mod service;
+pub mod stream;
+pub mod worker;
+
 use serde::{Deserialize, Serialize};
 
 /// A timed stretch of transcribed text.
@@ -41,4 +49,11 @@ pub struct Transcript {
     #[serde(default)]
     pub no_speech: bool,
     pub settings: DecodeSettings,
+}
+
+impl Transcript {
+    /// The transcript of a take without speech: nothing invented.
+    pub fn no_speech(duration_s: f64, settings: DecodeSettings) -> Transcript {
+        Transcript { text: String::new(), duration_s, segments: Vec::new(), words: Vec::new(), no_speech: true, settings }
+    }
 }

@@ -100,3 +100,91 @@ pub fn best_alignment(haystack: &[f32], needle: &[f32], max_lag: usize) -> (usiz
     }
     best
 }
+
+/// The whisper model the tests use (prepared by scripts/test-model.sh).
+/// Outside CI a missing model skips the test with a message; in CI it fails.
+pub fn test_model(test: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("INTERVIEW_COACH_TEST_MODEL")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".cache/models/ggml-tiny.en.bin"));
+    if path.exists() {
+        return Some(path);
+    }
+    let message = format!("{test}: needs the test model {}: run scripts/test.sh (or scripts/test-model.sh)", path.display());
+    assert!(!in_ci(), "{message}");
+    eprintln!("SKIPPED {message}");
+    None
+}
+
+/// Lower-case words without punctuation (hyphens split words; numbers
+/// written in digits are spelled out, as whisper writes either).
+pub fn normalise_words(text: &str) -> Vec<String> {
+    text.split(|c: char| c.is_whitespace() || c == '-')
+        .map(|w| w.chars().filter(|c| c.is_alphanumeric() || *c == '\'').collect::<String>().to_lowercase())
+        .filter(|w| !w.is_empty())
+        .flat_map(|w| match w.parse::<u32>() {
+            Ok(n) if n < 1_000_000 => spell(n),
+            _ => vec![w],
+        })
+        .collect()
+}
+
+fn spell(n: u32) -> Vec<String> {
+    const ONES: [&str; 20] = [
+        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen",
+        "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+    ];
+    const TENS: [&str; 10] = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"];
+    let mut out = Vec::new();
+    let mut n = n;
+    if n >= 1000 {
+        out.extend(spell(n / 1000));
+        out.push("thousand".into());
+        n %= 1000;
+        if n == 0 {
+            return out;
+        }
+    }
+    if n >= 100 {
+        out.push(ONES[(n / 100) as usize].into());
+        out.push("hundred".into());
+        n %= 100;
+        if n == 0 {
+            return out;
+        }
+    }
+    if n >= 20 {
+        out.push(TENS[(n / 10) as usize].into());
+        if n % 10 > 0 {
+            out.push(ONES[(n % 10) as usize].into());
+        }
+    } else {
+        out.push(ONES[n as usize].into());
+    }
+    out
+}
+
+/// Word error rate: word-level edit distance over the reference length.
+pub fn wer(reference: &str, hypothesis: &str) -> f64 {
+    let (r, h) = (normalise_words(reference), normalise_words(hypothesis));
+    let mut prev: Vec<usize> = (0..=h.len()).collect();
+    for i in 1..=r.len() {
+        let mut cur = vec![i; h.len() + 1];
+        for j in 1..=h.len() {
+            let sub = prev[j - 1] + usize::from(r[i - 1] != h[j - 1]);
+            cur[j] = sub.min(prev[j] + 1).min(cur[j - 1] + 1);
+        }
+        prev = cur;
+    }
+    prev[h.len()] as f64 / r.len().max(1) as f64
+}
+
+/// Runs the app's CLI and returns (success, stdout, stderr).
+pub fn run_cli(args: &[&std::ffi::OsStr]) -> (bool, String, String) {
+    let out = Command::new(bin()).args(args).output().expect("run interview-coach");
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// The clip the transcription accuracy is measured on.
+pub const OUTBOX_ANSWER: &str = "I would use a transactional outbox. The order and the event are written in the same database transaction. \
+A separate relay reads the outbox table and publishes each event to Kafka. Consumers must be idempotent, because delivery is at least once.";

