@@ -10,6 +10,9 @@ use clap::{Parser, Subcommand};
 use crate::audio::{capture, wav};
 use crate::content::{self, Library, Mock, Question, Stage};
 use crate::paths::{DATA_DIR_ENV, DataDir};
+use crate::settings::Settings;
+use crate::transcribe::worker::{self, WorkerClient};
+use crate::transcribe::{convert, models};
 use crate::store::{Session, Store, takes};
 
 #[derive(Debug, Parser)]
@@ -56,6 +59,38 @@ pub enum Command {
         #[arg(long, default_value_t = 0.0)]
         from: f64,
     },
+    /// Transcribe recordings locally with whisper.
+    Transcribe {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        engine: EngineArgs,
+        /// One JSON object per file and line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Feedback on recorded answers: fillers, pace, pauses, I/we, STAR, key points, ...
+    Analyze {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The question answered (`mock/stage/question`), for key points, red flags and the budget.
+        #[arg(long)]
+        question: Option<String>,
+        /// Use this transcript (`transcribe --json` output) instead of transcribing.
+        #[arg(long, value_name = "FILE.json")]
+        transcript: Option<PathBuf>,
+        #[command(flatten)]
+        engine: EngineArgs,
+        /// One JSON object per file and line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Whisper models: list, download, import, use.
+    #[command(subcommand)]
+    Model(ModelCommand),
+    /// Internal: the transcription worker process (JSON lines on stdin/stdout).
+    #[command(hide = true)]
+    Worker,
     /// Repair takes left unfinished by a crash: the given WAVs, or all in the data folder.
     Recover { files: Vec<PathBuf> },
 }
@@ -74,6 +109,36 @@ pub enum ContentCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct EngineArgs {
+    /// The ggml model file (default: the one chosen with `model use`, else the first installed).
+    #[arg(long, value_name = "PATH")]
+    pub model: Option<PathBuf>,
+    /// Decoding threads (default: cores - 1).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// The catalogue and the installed models.
+    List,
+    /// Download a catalogue model (resumes; checks the published SHA-1).
+    Download { name: String },
+    /// Convert a faster-whisper (CTranslate2) model folder to ggml and install it.
+    Import {
+        ct2_dir: PathBuf,
+        /// Install as models/ggml-NAME.bin (default: the folder's name).
+        #[arg(long, conflicts_with = "out")]
+        name: Option<String>,
+        /// Write the ggml file here instead of installing it.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Use this model file from now on.
+    Use { path: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]
@@ -131,6 +196,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             recover_takes(&data);
             record_command(&data, seconds, out, device, question, session)
         }
+        Command::Worker => crate::transcribe::worker::serve().map(|()| ExitCode::SUCCESS),
+        Command::Transcribe { files, engine, json } => transcribe_command(&data, &files, &engine, json),
+        Command::Model(cmd) => model_command(&data, cmd),
+        Command::Analyze { files, question, transcript, engine, json } => {
+            analyze_command(&data, &files, question.as_deref(), transcript.as_deref(), &engine, json)
+        }
         Command::Play { file, from } => {
             let player = crate::audio::playback::Player::open(&file)?;
             player.seek(from);
@@ -154,6 +225,220 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 let repaired = wav::repair(&file)?;
                 println!("{}: repaired, {:.2} s", file.display(), repaired.duration_s);
             }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// The model to use: `--model`, else the one chosen with `model use`, else
+/// the first valid model in the models folder.
+pub fn resolve_model(data: &DataDir, flag: Option<&PathBuf>) -> Result<PathBuf> {
+    if let Some(path) = flag {
+        return Ok(path.clone());
+    }
+    let (settings, problem) = Settings::load(data);
+    if let Some(problem) = problem {
+        eprintln!("warning: {problem}");
+    }
+    if let Some(path) = settings.model {
+        return Ok(path);
+    }
+    models::installed(&data.models())
+        .into_iter()
+        .find(|m| m.info.is_ok())
+        .map(|m| m.path)
+        .with_context(|| {
+            format!(
+                "no whisper model yet: download one (`interview-coach model download base.en`), import a faster-whisper model (`model import DIR`), or pass --model FILE (models folder: {})",
+                data.models().display()
+            )
+        })
+}
+
+/// A worker process with the model loaded.
+fn start_worker(data: &DataDir, engine: &EngineArgs) -> Result<(WorkerClient, usize)> {
+    let model = resolve_model(data, engine.model.as_ref())?;
+    let mut client = WorkerClient::new(worker::worker_exe());
+    client.load(&model)?;
+    let threads = engine.threads.unwrap_or_else(|| Settings::load(data).0.threads()).max(1);
+    Ok((client, threads))
+}
+
+fn transcribe_command(data: &DataDir, files: &[PathBuf], engine: &EngineArgs, json: bool) -> Result<ExitCode> {
+    let (mut client, threads) = start_worker(data, engine)?;
+    let mut out = std::io::stdout().lock();
+    let mut failed = false;
+    for file in files {
+        match client.transcribe_file(file, threads) {
+            Ok(transcript) => {
+                if json {
+                    let value = serde_json::json!({
+                        "file": file,
+                        "text": transcript.text,
+                        "duration_s": transcript.duration_s,
+                        "no_speech": transcript.no_speech,
+                        "segments": transcript.segments,
+                        "words": transcript.words,
+                        "settings": transcript.settings,
+                    });
+                    serde_json::to_writer(&mut out, &value)?;
+                    writeln!(out)?;
+                } else if transcript.no_speech {
+                    writeln!(out, "{}: (no speech detected)", file.display())?;
+                } else {
+                    writeln!(out, "{}: {}", file.display(), transcript.text)?;
+                }
+            }
+            Err(err) => {
+                failed = true;
+                eprintln!("error: {}: {err}", file.display());
+            }
+        }
+    }
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+fn analyze_command(
+    data: &DataDir,
+    files: &[PathBuf],
+    question_id: Option<&str>,
+    transcript_file: Option<&std::path::Path>,
+    engine: &EngineArgs,
+    json: bool,
+) -> Result<ExitCode> {
+    if transcript_file.is_some() && files.len() > 1 {
+        bail!("--transcript goes with one recording; give one FILE.wav");
+    }
+    let library = load_library(data);
+    let question = match question_id {
+        Some(id) => Some(library.question(id).with_context(|| format!("no question \"{id}\"; see `interview-coach content list`"))?),
+        None => None,
+    };
+    let config = crate::analysis::Config::from(&Settings::load(data).0);
+    let given: Option<crate::transcribe::Transcript> = match transcript_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            Some(parse_transcript(&text).with_context(|| format!("{} is not a transcript (use `transcribe --json` output)", path.display()))?)
+        }
+        None => None,
+    };
+    let mut worker = if given.is_none() { Some(start_worker(data, engine)?) } else { None };
+    let mut out = std::io::stdout().lock();
+    let mut failed = false;
+    for file in files {
+        let result = (|| -> Result<crate::analysis::Feedback> {
+            let (samples, rate) = wav::read_mono(file)?;
+            let samples = crate::audio::resample::resample_clip(&samples, rate)?;
+            let transcript = match (&given, worker.as_mut()) {
+                (Some(t), _) => t.clone(),
+                (None, Some((client, threads))) => client.transcribe_file(file, *threads)?,
+                (None, None) => bail!("no transcript and no transcriber"),
+            };
+            let context = question.map(|q| crate::analysis::QuestionContext::of(q.question));
+            Ok(crate::analysis::analyze(&transcript, Some(&samples), context, &config))
+        })();
+        match result {
+            Ok(feedback) => {
+                if json {
+                    let mut value = serde_json::to_value(&feedback)?;
+                    value["file"] = serde_json::json!(file);
+                    serde_json::to_writer(&mut out, &value)?;
+                    writeln!(out)?;
+                } else {
+                    writeln!(out, "{}", file.display())?;
+                    for advice in &feedback.advice {
+                        writeln!(out, "  {} {}", if advice.warn { "!" } else { "·" }, advice.text)?;
+                    }
+                }
+            }
+            Err(err) => {
+                failed = true;
+                eprintln!("error: {}: {err:#}", file.display());
+            }
+        }
+    }
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// A transcript as `transcribe --json` prints it (or as stored in a session).
+fn parse_transcript(text: &str) -> Result<crate::transcribe::Transcript> {
+    let value: serde_json::Value = serde_json::from_str(text.lines().find(|l| !l.trim().is_empty()).unwrap_or(text))?;
+    Ok(serde_json::from_value(value)?)
+}
+
+fn model_command(data: &DataDir, cmd: ModelCommand) -> Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    match cmd {
+        ModelCommand::List => {
+            let chosen = Settings::load(data).0.model;
+            writeln!(out, "Installed ({}):", data.models().display())?;
+            let installed = models::installed(&data.models());
+            if installed.is_empty() {
+                writeln!(out, "  (none)")?;
+            }
+            for model in &installed {
+                let mark = if chosen.as_ref() == Some(&model.path) { " [in use]" } else { "" };
+                match &model.info {
+                    Ok(info) => writeln!(out, "  {}  {} {} MB{mark}", model.path.display(), info.describe(), info.file_size / 1_000_000)?,
+                    Err(err) => writeln!(out, "  {}  unusable: {err}", model.path.display())?,
+                }
+            }
+            if let Some(path) = chosen.filter(|p| !installed.iter().any(|m| &m.path == p)) {
+                writeln!(out, "  {} [in use]", path.display())?;
+            }
+            writeln!(out, "Catalogue (interview-coach model download NAME):")?;
+            for entry in models::CATALOG {
+                writeln!(
+                    out,
+                    "  {:<14} {:>4} MB  speed: {:<8} accuracy: {}{}",
+                    entry.name,
+                    entry.size_mb,
+                    entry.speed,
+                    entry.accuracy,
+                    if entry.recommended { "  (recommended)" } else { "" }
+                )?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ModelCommand::Download { name } => {
+            let cancel = std::sync::atomic::AtomicBool::new(false);
+            let mut last = 0u64;
+            let info = models::download_named(&name, &data.models(), &cancel, &mut |p| {
+                if p.done - last >= 5_000_000 || Some(p.done) == p.total {
+                    last = p.done;
+                    match p.total {
+                        Some(total) => eprint!("\r{} / {} MB", p.done / 1_000_000, total / 1_000_000),
+                        None => eprint!("\r{} MB", p.done / 1_000_000),
+                    }
+                }
+            })?;
+            eprintln!();
+            writeln!(out, "installed {}", info.path.display())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        ModelCommand::Import { ct2_dir, name, out: out_file } => {
+            let dest = match out_file {
+                Some(path) => path,
+                None => {
+                    let name = name.unwrap_or_else(|| {
+                        ct2_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "imported".into())
+                    });
+                    crate::store::create_private_dir(&data.models())?;
+                    data.models().join(format!("ggml-{name}.bin"))
+                }
+            };
+            let summary = convert::convert_ct2(&ct2_dir, &dest)?;
+            let info = crate::transcribe::ggml::validate(&dest)?;
+            writeln!(out, "imported {} ({}, {} tensors)", summary.out.display(), info.describe(), summary.tensors)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        ModelCommand::Use { path } => {
+            let info = crate::transcribe::ggml::validate(&path)?;
+            let path = path.canonicalize().unwrap_or(path);
+            let (mut settings, _) = Settings::load(data);
+            settings.model = Some(path.clone());
+            settings.save(data)?;
+            writeln!(out, "using {} ({})", path.display(), info.describe())?;
             Ok(ExitCode::SUCCESS)
         }
     }

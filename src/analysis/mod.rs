@@ -1,9 +1,23 @@
 //! Feedback on an answer: pure functions from a transcript (with word
-//! timings), the audio and the question to fluency and content metrics.
+//! timings), the audio and the question to fluency and content metrics, each
+//! with a line of plain-English advice. Definitions are in the README.
+
+pub mod audio;
+pub mod content;
+pub mod fillers;
+pub mod star;
+pub mod text;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+
+pub use content::{Mention, Quantity, Repetition};
+pub use star::Star;
+
+use crate::content::{KeyPoint, QuestionKind};
+use crate::settings::Settings;
+use crate::transcribe::Transcript;
 
 /// Where a filler was found: in whisper's words, or recovered from the audio
 /// (whisper drops most "um" and "uh").
@@ -30,8 +44,48 @@ pub struct Fillers {
     pub items: Vec<FillerItem>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Span {
+    pub start: f64,
+    pub end: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Pauses {
+    /// Silent pauses of `long_pause_s` or more between the first and last sound.
+    pub count: usize,
+    pub longest_s: f64,
+    /// Share of the whole take that is silent (gaps over 0.3 s).
+    pub silent_share: f64,
+    pub items: Vec<Span>,
+}
+
+/// A stretch spoken outside the pace band.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PaceStretch {
+    pub start: f64,
+    pub end: f64,
+    pub wpm: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct KeyPoints {
+    pub covered: Vec<String>,
+    pub missed: Vec<String>,
+}
+
+/// One line of advice about one metric.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Advice {
+    pub metric: String,
+    pub text: String,
+    /// True when it points at something to fix.
+    pub warn: bool,
+}
+
 /// The feedback for one answer. Field names are the `analyze --json` keys.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
 pub struct Feedback {
     pub duration_s: f64,
     pub speaking_s: f64,
@@ -39,6 +93,404 @@ pub struct Feedback {
     pub wpm: f64,
     pub articulation_wpm: f64,
     pub fillers: Fillers,
+    pub pace: Vec<PaceStretch>,
+    pub pauses: Pauses,
     pub i_words: usize,
     pub we_words: usize,
+    pub i_share: Option<f64>,
+    pub star: Option<Star>,
+    pub numbers: Vec<Quantity>,
+    pub key_points: KeyPoints,
+    pub tradeoffs: Vec<Mention>,
+    pub hedges: Vec<Mention>,
+    pub repetitions: Vec<Repetition>,
+    pub red_flags: Vec<Mention>,
+    pub budget_s: Option<u32>,
+    pub overrun_s: f64,
+    pub advice: Vec<Advice>,
+}
+
+/// The user's settings that shape the feedback.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub fillers: Vec<String>,
+    pub pace_min_wpm: f64,
+    pub pace_max_wpm: f64,
+    pub long_pause_s: f64,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config::from(&Settings::default())
+    }
+}
+
+impl From<&Settings> for Config {
+    fn from(s: &Settings) -> Config {
+        Config { fillers: s.fillers.clone(), pace_min_wpm: s.pace_min_wpm, pace_max_wpm: s.pace_max_wpm, long_pause_s: 2.0 }
+    }
+}
+
+/// What the question contributes to the feedback.
+#[derive(Debug, Clone, Copy)]
+pub struct QuestionContext<'a> {
+    pub kind: QuestionKind,
+    pub key_points: &'a [KeyPoint],
+    pub red_flag_phrases: &'a [String],
+    pub budget_s: u32,
+}
+
+impl<'a> QuestionContext<'a> {
+    pub fn of(question: &'a crate::content::Question) -> QuestionContext<'a> {
+        QuestionContext {
+            kind: question.kind,
+            key_points: &question.key_points,
+            red_flag_phrases: &question.red_flag_phrases,
+            budget_s: question.budget_s,
+        }
+    }
+}
+
+const I_WORDS: [&str; 9] = ["i", "me", "my", "mine", "myself", "i'm", "i've", "i'd", "i'll"];
+const WE_WORDS: [&str; 9] = ["we", "us", "our", "ours", "ourselves", "we're", "we've", "we'd", "we'll"];
+/// Fluent speakers use about this many fillers a minute.
+const FLUENT_FILLERS_PER_MIN: f64 = 3.0;
+
+/// The feedback for one answer. `audio` is the take at 16 kHz (pauses,
+/// speaking time and fillers whisper dropped come from it).
+pub fn analyze(transcript: &Transcript, audio: Option<&[f32]>, question: Option<QuestionContext<'_>>, config: &Config) -> Feedback {
+    let tokens = text::tokens(&transcript.words);
+    let duration_s = audio.map_or(transcript.duration_s, |a| a.len() as f64 / 16_000.0);
+    let words = tokens.len();
+    let minutes = duration_s / 60.0;
+
+    // Speaking time and pauses from the signal when there is one.
+    let (speaking_s, pause_items, silent_s) = match audio {
+        Some(samples) => {
+            let gaps = audio::silences(samples, audio::SHORT_GAP_S);
+            let silent: f64 = gaps.iter().map(|(s, e)| e - s).sum();
+            let (first, last) = (tokens.first().map_or(0.0, |t| t.start), tokens.last().map_or(duration_s, |t| t.end));
+            let long: Vec<Span> = gaps
+                .iter()
+                .filter(|(s, e)| e - s >= config.long_pause_s && *s >= first - 0.2 && *e <= last + 0.2)
+                .map(|&(start, end)| Span { start, end })
+                .collect();
+            ((duration_s - silent).max(0.0), long, silent)
+        }
+        None => {
+            let mut long = Vec::new();
+            let mut silent = tokens.first().map_or(duration_s, |t| t.start) + (duration_s - tokens.last().map_or(duration_s, |t| t.end)).max(0.0);
+            for pair in tokens.windows(2) {
+                let gap = pair[1].start - pair[0].end;
+                if gap >= audio::SHORT_GAP_S {
+                    silent += gap;
+                }
+                if gap >= config.long_pause_s {
+                    long.push(Span { start: pair[0].end, end: pair[1].start });
+                }
+            }
+            ((duration_s - silent).max(0.0), long, silent)
+        }
+    };
+
+    // Fillers in whisper's words.
+    let items: Vec<FillerItem> = fillers::find(&tokens, &config.fillers)
+        .into_iter()
+        .map(|f| FillerItem { word: f.filler, start: f.start, source: FillerSource::Transcript })
+        .collect();
+    let mut by_word = BTreeMap::new();
+    for item in &items {
+        *by_word.entry(item.word.clone()).or_insert(0) += 1;
+    }
+    let total = items.len();
+    let filler_stats = Fillers {
+        total,
+        per_min: if minutes > 0.0 { total as f64 / minutes } else { 0.0 },
+        per_100_words: if words > 0 { total as f64 * 100.0 / words as f64 } else { 0.0 },
+        by_word,
+        items,
+    };
+
+    let i_words = content::count_words(&tokens, &I_WORDS);
+    let we_words = content::count_words(&tokens, &WE_WORDS);
+    let kind = question.map(|q| q.kind);
+    let star = (kind == Some(QuestionKind::BehavioralStar)).then(|| star::analyse(&tokens));
+    let (covered, missed) = question.map_or((Vec::new(), Vec::new()), |q| content::key_points(&tokens, q.key_points));
+    let budget_s = question.map(|q| q.budget_s);
+
+    let mut feedback = Feedback {
+        duration_s,
+        speaking_s,
+        words,
+        wpm: if minutes > 0.0 { words as f64 / minutes } else { 0.0 },
+        articulation_wpm: if speaking_s > 0.0 { words as f64 / (speaking_s / 60.0) } else { 0.0 },
+        fillers: filler_stats,
+        pace: pace_stretches(&tokens, config),
+        pauses: Pauses {
+            count: pause_items.len(),
+            longest_s: pause_items.iter().map(|p| p.end - p.start).fold(0.0, f64::max),
+            silent_share: if duration_s > 0.0 { (silent_s / duration_s).clamp(0.0, 1.0) } else { 0.0 },
+            items: pause_items,
+        },
+        i_words,
+        we_words,
+        i_share: (i_words + we_words > 0).then(|| i_words as f64 / (i_words + we_words) as f64),
+        star,
+        numbers: content::quantities(&tokens),
+        key_points: KeyPoints { covered, missed },
+        tradeoffs: content::mentions(&tokens, &content::TRADEOFF_PHRASES),
+        hedges: content::mentions(&tokens, &content::HEDGES),
+        repetitions: content::repetitions(&tokens),
+        red_flags: question.map_or(Vec::new(), |q| content::red_flags(&tokens, q.red_flag_phrases)),
+        budget_s,
+        overrun_s: budget_s.map_or(0.0, |b| (duration_s - f64::from(b)).max(0.0)),
+        advice: Vec::new(),
+    };
+    feedback.advice = advise(&feedback, kind, transcript.no_speech, config);
+    feedback
+}
+
+/// 20-second windows (every 5 s) spoken outside the pace band, merged.
+fn pace_stretches(tokens: &[text::Token], config: &Config) -> Vec<PaceStretch> {
+    const WINDOW: f64 = 20.0;
+    const STEP: f64 = 5.0;
+    let Some(last) = tokens.last() else { return Vec::new() };
+    let first = tokens[0].start;
+    let mut stretches: Vec<PaceStretch> = Vec::new();
+    let mut at = first;
+    while at + WINDOW <= last.end + 0.01 {
+        let n = tokens.iter().filter(|t| t.start >= at && t.start < at + WINDOW).count();
+        let wpm = n as f64 * 60.0 / WINDOW;
+        if wpm < config.pace_min_wpm || wpm > config.pace_max_wpm {
+            let fast = wpm > config.pace_max_wpm;
+            match stretches.last_mut() {
+                Some(s) if s.end >= at && (s.wpm > config.pace_max_wpm) == fast => {
+                    s.wpm = (s.wpm * (s.end - s.start) / WINDOW + wpm) / ((s.end - s.start) / WINDOW + 1.0);
+                    s.end = at + WINDOW;
+                }
+                _ => stretches.push(PaceStretch { start: at, end: at + WINDOW, wpm }),
+            }
+        }
+        at += STEP;
+    }
+    stretches
+}
+
+pub fn clock(seconds: f64) -> String {
+    let s = seconds.max(0.0).round() as u64;
+    format!("{}:{:02}", s / 60, s % 60)
+}
+
+fn advise(f: &Feedback, kind: Option<QuestionKind>, no_speech: bool, config: &Config) -> Vec<Advice> {
+    let mut out = Vec::new();
+    let mut say = |metric: &str, warn: bool, text: String| out.push(Advice { metric: metric.into(), text, warn });
+    if no_speech {
+        say("speech", true, "No speech detected: check the microphone level and record the answer again.".into());
+        return out;
+    }
+    // Fillers.
+    let top = f.fillers.by_word.iter().max_by_key(|(_, n)| **n).map(|(w, _)| w.clone());
+    if f.fillers.total == 0 {
+        say("fillers", false, "No filler words: clean delivery.".into());
+    } else {
+        let high = f.fillers.per_min > FLUENT_FILLERS_PER_MIN;
+        say(
+            "fillers",
+            high,
+            format!(
+                "{} filler{}, {:.1} per minute: {} the ~3 per minute of fluent speakers; most were '{}'.",
+                f.fillers.total,
+                if f.fillers.total == 1 { "" } else { "s" },
+                f.fillers.per_min,
+                if high { "above" } else { "within" },
+                top.unwrap_or_default()
+            ),
+        );
+    }
+    // Pace.
+    let band = format!("{:.0}–{:.0}", config.pace_min_wpm, config.pace_max_wpm);
+    let pace = if f.wpm > config.pace_max_wpm {
+        (true, format!("{:.0} words per minute: faster than the {band} band; slow down so the interviewer can follow.", f.wpm))
+    } else if f.wpm < config.pace_min_wpm {
+        (true, format!("{:.0} words per minute ({:.0} while speaking): slower than the {band} band; shorter pauses and crisper sentences help.", f.wpm, f.articulation_wpm))
+    } else {
+        (false, format!("{:.0} words per minute: inside the {band} band.", f.wpm))
+    };
+    say("pace", pace.0, pace.1);
+    if let Some(s) = f.pace.first() {
+        say("pace", true, format!("{} stretch(es) outside the band, first at {}–{} ({:.0} wpm).", f.pace.len(), clock(s.start), clock(s.end), s.wpm));
+    }
+    // Pauses.
+    if f.pauses.count > 0 {
+        let longest = f.pauses.items.iter().max_by(|a, b| (a.end - a.start).total_cmp(&(b.end - b.start)));
+        say(
+            "pauses",
+            f.pauses.count > 2,
+            format!(
+                "{} pause{} of {:.0} s or more, longest {:.1} s at {}: {}",
+                f.pauses.count,
+                if f.pauses.count == 1 { "" } else { "s" },
+                config.long_pause_s,
+                f.pauses.longest_s,
+                longest.map_or_else(String::new, |p| clock(p.start)),
+                if f.pauses.count > 2 { "think aloud instead of going quiet." } else { "a pause to think is fine; say what you are thinking about." }
+            ),
+        );
+    } else {
+        say("pauses", false, format!("No silent pauses of {:.0} s or more.", config.long_pause_s));
+    }
+    // I vs we in STAR answers.
+    if kind == Some(QuestionKind::BehavioralStar) {
+        match f.i_share {
+            Some(share) if share < 0.5 => say(
+                "i_we",
+                true,
+                format!("'I' {} times, 'we' {} times ({:.0}% I): say what you did yourself — 'I', not 'we'.", f.i_words, f.we_words, share * 100.0),
+            ),
+            Some(share) => say("i_we", false, format!("'I' {} times, 'we' {} times ({:.0}% I): your own actions come through.", f.i_words, f.we_words, share * 100.0)),
+            None => say("i_we", true, "No 'I' or 'we' at all: tell it as your story.".into()),
+        }
+        if let Some(star) = &f.star {
+            if star.missing_result {
+                say("star", true, "No clear result: end with the measurable outcome and what you learned.".into());
+            }
+            if star.situation_heavy {
+                say("star", true, format!("The situation took {:.0} s, more than action and result together: keep the context brief.", star.situation.seconds));
+            } else if !star.missing_result {
+                say("star", false, format!("STAR: {:.0}% of the time on action and result.", star.action_result_share * 100.0));
+            }
+        }
+    }
+    // Numbers.
+    if f.numbers.is_empty() {
+        say("numbers", true, "No numbers: quantify scale (QPS, data size) or impact (MTTR, %, time saved).".into());
+    } else {
+        let list: Vec<&str> = f.numbers.iter().take(4).map(|q| q.text.as_str()).collect();
+        say("numbers", false, format!("{} number{}: {}.", f.numbers.len(), if f.numbers.len() == 1 { "" } else { "s" }, list.join(", ")));
+    }
+    // Key points.
+    let n = f.key_points.covered.len() + f.key_points.missed.len();
+    if n > 0 {
+        let warn = f.key_points.covered.len() * 2 < n;
+        let missed = if f.key_points.missed.is_empty() { String::new() } else { format!("; not said: {}", f.key_points.missed.join(", ")) };
+        say("key_points", warn, format!("Named {} of {n} key points{missed}.", f.key_points.covered.len()));
+    }
+    // Trade-offs, where the question calls for them.
+    if matches!(kind, Some(QuestionKind::Design | QuestionKind::Scenario | QuestionKind::Intro)) {
+        if f.tradeoffs.is_empty() {
+            say("tradeoffs", true, "No trade-off language: narrate the options and their costs ('the downside is…', 'at the cost of…').".into());
+        } else {
+            say("tradeoffs", false, format!("{} trade-off phrase{}: you reasoned about options.", f.tradeoffs.len(), if f.tradeoffs.len() == 1 { "" } else { "s" }));
+        }
+    }
+    if !f.hedges.is_empty() {
+        let per_min = if f.duration_s > 0.0 { f.hedges.len() as f64 / (f.duration_s / 60.0) } else { 0.0 };
+        if per_min > 2.0 {
+            say("hedges", true, format!("{} hedges ({:.1} per minute): state what you know plainly; keep 'maybe' for real uncertainty.", f.hedges.len(), per_min));
+        }
+    }
+    for repetition in f.repetitions.iter().take(2) {
+        say("repetition", true, format!("Said '{}' {} times: vary the wording.", repetition.phrase, repetition.count));
+    }
+    for flag in &f.red_flags {
+        say("red_flags", true, format!("Said '{}' at {}: an interviewer hears a red flag there.", flag.text, clock(flag.start)));
+    }
+    if let Some(budget) = f.budget_s {
+        if f.overrun_s > 0.0 {
+            say("time", true, format!("{} over the {} budget: running out of time is signal; land the answer sooner.", clock(f.overrun_s), clock(f64::from(budget))));
+        } else {
+            say("time", false, format!("{} of the {} budget.", clock(f.duration_s), clock(f64::from(budget))));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transcribe::{DecodeSettings, Word};
+
+    /// A transcript with one word per `step` seconds.
+    fn transcript(text: &str, step: f64) -> Transcript {
+        let words: Vec<Word> = text
+            .split_whitespace()
+            .enumerate()
+            .map(|(i, w)| Word { word: w.into(), start: i as f64 * step, end: i as f64 * step + step * 0.8, p: 0.9 })
+            .collect();
+        let duration_s = words.len() as f64 * step;
+        Transcript { text: text.into(), duration_s, segments: Vec::new(), words, no_speech: false, settings: DecodeSettings::default() }
+    }
+
+    #[test]
+    fn fluency_numbers_on_a_hand_counted_transcript() {
+        // 30 words at 0.4 s each = 12 s, 150 wpm; fillers: um, like, you know = 3.
+        let text = "So um I owned the checkout service and it was like really busy at 2,000 QPS. You know, \
+                    we split the outbox relay and I reduced p99 to 80 ms.";
+        let t = transcript(text, 0.4);
+        let f = analyze(&t, None, None, &Config::default());
+        assert_eq!(f.words, 30);
+        assert!((f.wpm - 150.0).abs() < 1e-9, "{}", f.wpm);
+        assert_eq!(f.fillers.total, 3, "{:?}", f.fillers.items);
+        assert_eq!(f.fillers.by_word.get("you know"), Some(&1));
+        assert!((f.fillers.per_min - 15.0).abs() < 1e-9);
+        assert!((f.fillers.per_100_words - 10.0).abs() < 1e-9);
+        assert_eq!((f.i_words, f.we_words), (2, 1));
+        assert!((f.i_share.expect("share") - 2.0 / 3.0).abs() < 1e-9);
+        let numbers: Vec<&str> = f.numbers.iter().map(|n| n.text.as_str()).collect();
+        assert_eq!(numbers, ["2,000 qps", "80 ms"]);
+        assert!(f.advice.iter().any(|a| a.metric == "fillers" && a.warn && a.text.contains("15.0 per minute")));
+    }
+
+    #[test]
+    fn word_gap_pauses_and_budget_without_audio() {
+        let mut t = transcript("one two three four", 1.0);
+        t.words[2].start = 5.0; // a 3.2 s gap after "two"
+        t.words[2].end = 5.8;
+        t.words[3].start = 6.0;
+        t.words[3].end = 6.8;
+        t.duration_s = 130.0;
+        let points: Vec<KeyPoint> = Vec::new();
+        let flags: Vec<String> = Vec::new();
+        let q = QuestionContext { kind: QuestionKind::Technical, key_points: &points, red_flag_phrases: &flags, budget_s: 120 };
+        let f = analyze(&t, None, Some(q), &Config::default());
+        assert_eq!(f.pauses.count, 1);
+        assert!((f.pauses.longest_s - 3.2).abs() < 1e-9);
+        assert_eq!(f.overrun_s, 10.0);
+        assert!(f.advice.iter().any(|a| a.metric == "time" && a.warn));
+    }
+
+    #[test]
+    fn pace_stretches_outside_the_band() {
+        // 40 s at 1 word per 0.25 s (240 wpm): one fast stretch.
+        let words = vec!["go"; 160].join(" ");
+        let f = analyze(&transcript(&words, 0.25), None, None, &Config::default());
+        assert_eq!(f.pace.len(), 1);
+        assert!((f.pace[0].wpm - 240.0).abs() < 1.0, "{:?}", f.pace);
+        assert_eq!(f.pace[0].start, 0.0);
+    }
+
+    #[test]
+    fn star_answer_feedback() {
+        let text = "At my previous company checkout failed. My task was fixing it. I decided to add an outbox and we shipped it. \
+                    As a result errors dropped by 90 percent.";
+        let points = vec![KeyPoint { name: "outbox".into(), synonyms: vec![] }, KeyPoint { name: "postmortem".into(), synonyms: vec![] }];
+        let flags = vec!["we restarted it".to_string()];
+        let q = QuestionContext { kind: QuestionKind::BehavioralStar, key_points: &points, red_flag_phrases: &flags, budget_s: 360 };
+        let f = analyze(&transcript(text, 0.5), None, Some(q), &Config::default());
+        let star = f.star.expect("STAR for behavioral answers");
+        assert!(!star.missing_result);
+        assert_eq!(f.key_points.covered, ["outbox"]);
+        assert_eq!(f.key_points.missed, ["postmortem"]);
+        assert_eq!((f.i_words, f.we_words), (3, 1)); // I, my, my; we
+        assert!(f.red_flags.is_empty());
+    }
+
+    #[test]
+    fn silence_gets_no_speech_advice_only() {
+        let t = Transcript::no_speech(10.0, DecodeSettings::default());
+        let f = analyze(&t, Some(&vec![0.0; 160_000]), None, &Config::default());
+        assert_eq!(f.words, 0);
+        assert_eq!(f.advice.len(), 1);
+        assert!(f.advice[0].text.starts_with("No speech detected"));
+    }
 }

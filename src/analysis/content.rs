@@ -1,0 +1,248 @@
+//! What the answer says: numbers, the question's key points, trade-off
+//! language, hedges, repeated phrases and red-flag phrases.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::text::{Token, find_phrase, normalise, stem};
+use crate::content::KeyPoint;
+
+/// A phrase found in the answer, with when it was said.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mention {
+    pub text: String,
+    pub start: f64,
+}
+
+/// A quantity: "200 ms", "10,000 QPS", "40 percent", "$3,000", "two weeks".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Quantity {
+    pub text: String,
+    pub start: f64,
+    /// percent, duration, rate, money, size, or count.
+    pub kind: String,
+}
+
+const NUMBER_WORDS: [&str; 32] = [
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "fifteen", "twenty",
+    "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "thousand", "million", "billion", "half",
+    "dozen", "hundreds", "thousands", "millions", "billions",
+];
+
+fn unit_kind(word: &str) -> Option<&'static str> {
+    unit_kind_exact(word).or_else(|| word.strip_suffix('s').and_then(unit_kind_exact))
+}
+
+fn unit_kind_exact(w: &str) -> Option<&'static str> {
+    Some(match w {
+        "percent" | "%" | "percentage" | "x" | "time" => "percent",
+        "ms" | "millisecond" | "second" | "sec" | "minute" | "min" | "hour" | "day" | "week" | "month" | "year" => "duration",
+        "qp" | "rp" | "tp" | "request" | "transaction" | "event" | "message" | "order" | "user" | "customer" | "call" | "per" => "rate",
+        "dollar" | "euro" | "pound" | "buck" => "money",
+        "kb" | "mb" | "gb" | "tb" | "pb" | "byte" | "kilobyte" | "megabyte" | "gigabyte" | "terabyte" | "row" | "record" => "size",
+        _ => return None,
+    })
+}
+
+fn is_number(token: &str) -> bool {
+    let digits = token.trim_start_matches('$').trim_end_matches('%').trim_end_matches(['k', 'm', 'x']);
+    (!digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit() || c == ',' || c == '.') && digits.chars().any(|c| c.is_ascii_digit()))
+        || NUMBER_WORDS.contains(&token)
+}
+
+/// Numbers with their unit when one follows ("p99" and "1.22" as version
+/// names are not quantities: a digit inside a word does not count).
+pub fn quantities(tokens: &[Token]) -> Vec<Quantity> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < tokens.len() {
+        if !is_number(&tokens[i].text) || (tokens[i].text == "one" && !tokens.get(i + 1).is_some_and(|t| unit_kind(&t.text).is_some())) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i + 1 < tokens.len() && is_number(&tokens[i + 1].text) && tokens[i].after.is_none() {
+            i += 1;
+        }
+        let mut kind = if tokens[start].text.starts_with('$') {
+            "money"
+        } else if tokens[start].text.ends_with('%') {
+            "percent"
+        } else if tokens[start].text.ends_with('x') {
+            "percent"
+        } else {
+            "count"
+        };
+        if kind == "count" && tokens[i].after.is_none() {
+            if let Some(next) = tokens.get(i + 1) {
+                if let Some(unit) = unit_kind(&next.text) {
+                    kind = unit;
+                    i += 1;
+                } else if next.text.chars().all(char::is_alphabetic) && !STOPWORDS.contains(&next.text.as_str()) {
+                    // "3 partitions": keep what was counted.
+                    i += 1;
+                }
+            }
+        }
+        let text = tokens[start..=i].iter().map(|t| t.text.as_str()).collect::<Vec<_>>().join(" ");
+        out.push(Quantity { text, start: tokens[start].start, kind: kind.to_owned() });
+        i += 1;
+    }
+    out
+}
+
+/// Each key point is covered when any of its names is said (stems compared).
+pub fn key_points(tokens: &[Token], points: &[KeyPoint]) -> (Vec<String>, Vec<String>) {
+    let mut covered = Vec::new();
+    let mut missed = Vec::new();
+    for point in points {
+        let said = std::iter::once(&point.name).chain(&point.synonyms).any(|name| !find_phrase(tokens, &normalise(name)).is_empty());
+        if said { covered.push(point.name.clone()) } else { missed.push(point.name.clone()) }
+    }
+    (covered, missed)
+}
+
+/// Every occurrence of any of `phrases`.
+pub fn mentions(tokens: &[Token], phrases: &[&str]) -> Vec<Mention> {
+    let mut out: Vec<Mention> = phrases
+        .iter()
+        .flat_map(|phrase| {
+            let words = normalise(phrase);
+            find_phrase(tokens, &words).into_iter().map(move |i| Mention { text: (*phrase).to_owned(), start: tokens[i].start })
+        })
+        .collect();
+    out.sort_by(|a, b| a.start.total_cmp(&b.start));
+    out
+}
+
+pub const TRADEOFF_PHRASES: [&str; 12] = [
+    "trade-off", "tradeoff", "trade off", "on the other hand", "the downside", "it depends", "versus", "at the cost of", "the cost is",
+    "the price is", "in exchange", "the catch is",
+];
+pub const HEDGES: [&str; 8] = ["maybe", "i guess", "sort of", "just", "probably", "i suppose", "perhaps", "possibly"];
+
+const STOPWORDS: [&str; 40] = [
+    "the", "a", "an", "and", "or", "but", "of", "to", "in", "on", "at", "for", "with", "is", "was", "it", "that", "this", "we", "i",
+    "you", "they", "be", "are", "so", "as", "if", "then", "there", "by", "from", "had", "have", "do", "did", "not", "um", "uh", "like", "its",
+];
+
+/// A phrase of 2 to 4 words said three times or more.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Repetition {
+    pub phrase: String,
+    pub count: usize,
+}
+
+/// Repeated 2–4 word phrases (not only small words), longest first; a
+/// phrase inside a longer one repeated as often is not listed again.
+pub fn repetitions(tokens: &[Token]) -> Vec<Repetition> {
+    let words: Vec<&str> = tokens.iter().map(|t| t.text.as_str()).collect();
+    let mut found: Vec<Repetition> = Vec::new();
+    for n in (2..=4).rev() {
+        if words.len() < n {
+            continue;
+        }
+        let mut counts: HashMap<Vec<&str>, usize> = HashMap::new();
+        for gram in words.windows(n) {
+            if gram.iter().all(|w| STOPWORDS.contains(w)) {
+                continue;
+            }
+            *counts.entry(gram.to_vec()).or_default() += 1;
+        }
+        let mut grams: Vec<(Vec<&str>, usize)> = counts.into_iter().filter(|(_, c)| *c >= 3).collect();
+        grams.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        for (gram, count) in grams {
+            let phrase = gram.join(" ");
+            let inside_longer = found.iter().any(|r| r.count >= count && format!(" {} ", r.phrase).contains(&format!(" {phrase} ")));
+            if !inside_longer {
+                found.push(Repetition { phrase, count });
+            }
+        }
+    }
+    found
+}
+
+/// Red-flag phrases said in the answer.
+pub fn red_flags(tokens: &[Token], phrases: &[String]) -> Vec<Mention> {
+    let refs: Vec<&str> = phrases.iter().map(String::as_str).collect();
+    mentions(tokens, &refs)
+}
+
+/// Words in one list or the other, counted.
+pub fn count_words(tokens: &[Token], words: &[&str]) -> usize {
+    tokens.iter().filter(|t| words.contains(&t.text.as_str())).count()
+}
+
+/// Stems of a word list, for callers that match loosely.
+pub fn stems<'a>(words: &'a [&'a str]) -> Vec<&'a str> {
+    words.iter().map(|w| stem(w)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::text::tokens;
+    use crate::transcribe::Word;
+
+    fn tok(text: &str) -> Vec<Token> {
+        let words: Vec<Word> = text
+            .split_whitespace()
+            .enumerate()
+            .map(|(i, w)| Word { word: w.into(), start: i as f64, end: i as f64 + 0.5, p: 0.9 })
+            .collect();
+        tokens(&words)
+    }
+
+    #[test]
+    fn quantities_with_units() {
+        let q = quantities(&tok("We served 10,000 QPS with p99 of 200 ms, saved $3,000 and 40 percent, over two weeks, on Go 1.22 with 3 partitions."));
+        let got: Vec<(&str, &str)> = q.iter().map(|q| (q.text.as_str(), q.kind.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                ("10,000 qps", "rate"),
+                ("200 ms", "duration"),
+                ("$3,000", "money"),
+                ("40 percent", "percent"),
+                ("two weeks", "duration"),
+                ("1.22", "count"),
+                ("3 partitions", "count")
+            ]
+            .iter()
+            .map(|(a, b)| (*a, *b))
+            .collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn key_points_match_synonyms_and_stems() {
+        let points = vec![
+            KeyPoint { name: "blocks forever".into(), synonyms: vec!["hangs forever".into()] },
+            KeyPoint { name: "panics".into(), synonyms: vec![] },
+            KeyPoint { name: "zero value".into(), synonyms: vec![] },
+        ];
+        let (covered, missed) = key_points(&tok("A nil channel send just hangs forever and a closed one will panic."), &points);
+        assert_eq!(covered, ["blocks forever", "panics"]);
+        assert_eq!(missed, ["zero value"]);
+    }
+
+    #[test]
+    fn tradeoffs_hedges_and_red_flags() {
+        let t = tok("It depends. The downside is latency, maybe. I guess we just restarted it and it went away.");
+        let tradeoffs: Vec<String> = mentions(&t, &TRADEOFF_PHRASES).into_iter().map(|m| m.text).collect();
+        assert_eq!(tradeoffs, ["it depends", "the downside"]);
+        let hedges: Vec<String> = mentions(&t, &HEDGES).into_iter().map(|m| m.text).collect();
+        assert_eq!(hedges, ["maybe", "i guess", "just"]);
+        let flags = red_flags(&t, &["restarted it and it went away".to_string(), "time.sleep".to_string()]);
+        assert_eq!(flags.len(), 1);
+        assert_eq!(flags[0].start, 11.0);
+    }
+
+    #[test]
+    fn repeated_phrases() {
+        let t = tok("the outbox relay reads rows. the outbox relay publishes. the outbox relay marks rows. of the of the of the");
+        let reps = repetitions(&t);
+        assert_eq!(reps, vec![Repetition { phrase: "the outbox relay".into(), count: 3 }]);
+    }
+}

@@ -1,0 +1,102 @@
+//! Tokens of a transcript: lower-cased words with their times and the
+//! punctuation around them, which the context rules need.
+
+use crate::transcribe::Word;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Token {
+    /// Lower-case, without surrounding punctuation ("don't", "time.sleep", "10x").
+    pub text: String,
+    pub start: f64,
+    pub end: f64,
+    /// Punctuation right after the word (",", ".", "?"), if any.
+    pub after: Option<char>,
+    /// Starts a sentence: first word, or after . ? !
+    pub sentence_start: bool,
+    /// Written with a capital (a name, when not at a sentence start).
+    pub capitalized: bool,
+}
+
+/// Splits whisper's words into tokens. A whisper "word" may hold several
+/// (e.g. "well,so"); times are shared out evenly.
+pub fn tokens(words: &[Word]) -> Vec<Token> {
+    let mut out: Vec<Token> = Vec::new();
+    for word in words {
+        let parts: Vec<&str> = word.word.split_whitespace().collect();
+        let n = parts.len().max(1) as f64;
+        for (i, part) in parts.iter().enumerate() {
+            let start = word.start + (word.end - word.start) * i as f64 / n;
+            let end = word.start + (word.end - word.start) * (i + 1) as f64 / n;
+            let trimmed = part.trim_matches(|c: char| !c.is_alphanumeric() && c != '$' && c != '%');
+            let after = part.chars().last().filter(|c| matches!(c, ',' | '.' | '?' | '!' | ';' | ':'));
+            if trimmed.is_empty() {
+                // Bare punctuation: attach it to the previous token.
+                if let (Some(prev), Some(p)) = (out.last_mut(), after) {
+                    prev.after = Some(p);
+                }
+                continue;
+            }
+            let sentence_start = out.last().is_none_or(|prev| matches!(prev.after, Some('.' | '?' | '!')));
+            let capitalized = trimmed.chars().next().is_some_and(char::is_uppercase);
+            out.push(Token { text: trimmed.to_lowercase(), start, end, after, sentence_start, capitalized });
+        }
+    }
+    out
+}
+
+/// Lower-case words without punctuation, for phrase matching.
+pub fn normalise(text: &str) -> Vec<String> {
+    text.split(|c: char| c.is_whitespace() || c == '/' || c == '-')
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric() && c != '$' && c != '%' && c != '.').trim_end_matches('.').to_lowercase())
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// A light stem so "panics", "panicked" and "panic" meet.
+pub fn stem(word: &str) -> &str {
+    for suffix in ["ing", "ed", "es", "s"] {
+        if let Some(base) = word.strip_suffix(suffix) {
+            if base.len() >= 3 {
+                return base;
+            }
+        }
+    }
+    word
+}
+
+/// Where `phrase` (normalised words) occurs in `tokens`, comparing stems.
+pub fn find_phrase(tokens: &[Token], phrase: &[String]) -> Vec<usize> {
+    if phrase.is_empty() || phrase.len() > tokens.len() {
+        return Vec::new();
+    }
+    (0..=tokens.len() - phrase.len())
+        .filter(|&i| phrase.iter().enumerate().all(|(j, p)| stem(&tokens[i + j].text) == stem(p)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn w(word: &str, start: f64) -> Word {
+        Word { word: word.into(), start, end: start + 0.3, p: 0.9 }
+    }
+
+    #[test]
+    fn tokens_keep_punctuation_and_sentence_starts() {
+        let t = tokens(&[w("So,", 0.0), w("it", 0.3), w("panicked.", 0.6), w("Then", 0.9), w("time.Sleep", 1.2), w("?", 1.5)]);
+        let texts: Vec<&str> = t.iter().map(|t| t.text.as_str()).collect();
+        assert_eq!(texts, ["so", "it", "panicked", "then", "time.sleep"]);
+        assert_eq!(t[0].after, Some(','));
+        assert!(t[0].sentence_start && !t[1].sentence_start && t[3].sentence_start);
+        assert_eq!(t[4].after, Some('?'));
+    }
+
+    #[test]
+    fn phrases_match_on_stems() {
+        let t = tokens(&[w("it", 0.0), w("blocks", 0.3), w("forever", 0.6)]);
+        assert_eq!(find_phrase(&t, &normalise("block forever")), vec![1]);
+        assert!(find_phrase(&t, &normalise("blocks never")).is_empty());
+        assert_eq!(normalise("Time.Sleep-based, throttling!"), ["time.sleep", "based", "throttling"]);
+    }
+}
