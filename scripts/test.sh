@@ -17,3 +17,6 @@ eval "$(scripts/virtual-mic.sh start)"
 trap 'scripts/virtual-mic.sh stop' EXIT
 
 cargo test --release --locked --no-fail-fast "$@"
+
+# The release binary opens its real window under Xvfb.
+scripts/smoke.sh

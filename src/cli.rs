@@ -52,6 +52,11 @@ pub enum Command {
         /// The session to add the answer to (default: a new session).
         #[arg(long, requires = "question")]
         session: Option<String>,
+        /// Transcribe and analyse the answer into the session afterwards.
+        #[arg(long, requires = "question")]
+        transcribe: bool,
+        #[command(flatten)]
+        engine: EngineArgs,
     },
     /// Play a recording (from a position, in seconds).
     Play {
@@ -192,9 +197,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Record { seconds, out, device, question, session } => {
+        Command::Record { seconds, out, device, question, session, transcribe, engine } => {
             recover_takes(&data);
-            record_command(&data, seconds, out, device, question, session)
+            let engine = transcribe.then_some(engine);
+            record_command(&data, seconds, out, device, question, session, engine.as_ref())
         }
         Command::Worker => crate::transcribe::worker::serve().map(|()| ExitCode::SUCCESS),
         Command::Transcribe { files, engine, json } => transcribe_command(&data, &files, &engine, json),
@@ -468,6 +474,7 @@ fn record_command(
     device: Option<String>,
     question: Option<String>,
     session_id: Option<String>,
+    transcribe: Option<&EngineArgs>,
 ) -> Result<ExitCode> {
     if !(seconds > 0.0 && seconds.is_finite()) {
         bail!("--seconds must be more than 0");
@@ -527,6 +534,24 @@ fn record_command(
         answer.capture_error = error.as_ref().map(|e| e.to_string());
         store.save(&session)?;
         println!("session {}: answer {} recorded", session.id, index + 1);
+        if let Some(engine) = transcribe {
+            let (mut client, threads) = start_worker(data, engine)?;
+            let transcript = client.transcribe_file(&take.path, threads)?;
+            let (samples, rate) = wav::read_mono(&take.path)?;
+            let samples = crate::audio::resample::resample_clip(&samples, rate)?;
+            let library = load_library(data);
+            let context = library.question(&session.answers[index].question_id).map(|q| crate::analysis::QuestionContext::of(q.question));
+            let config = crate::analysis::Config::from(&Settings::load(data).0);
+            let feedback = crate::analysis::analyze(&transcript, Some(&samples), context, &config);
+            println!("\"{}\"", transcript.text);
+            for advice in &feedback.advice {
+                println!("  {} {}", if advice.warn { "!" } else { "·" }, advice.text);
+            }
+            let answer = &mut session.answers[index];
+            answer.transcript = Some(transcript);
+            answer.feedback = Some(feedback);
+            store.save(&session)?;
+        }
     }
     println!("{}: {:.2} s", take.path.display(), take.duration_s);
     if take.dropped_samples > 0 {

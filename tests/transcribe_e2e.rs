@@ -152,10 +152,11 @@ fn streamed_chunks_join_without_dropping_or_repeating_words() {
     }
     chunks.extend(chunker.finish());
     assert!(chunks.len() >= 2, "only {} chunk(s)", chunks.len());
-    let mut parts = Vec::new();
+    let mut parts: Vec<(f64, interview_coach::transcribe::Transcript)> = Vec::new();
     for chunk in &chunks {
         assert!(chunk.samples.len() <= 28 * 16_000);
-        parts.push((chunk.offset_s, client.transcribe_samples(&chunk.samples, 1).expect("chunk")));
+        let previous = parts.last().map(|(_, p)| p.text.clone()).unwrap_or_default();
+        parts.push((chunk.offset_s, client.transcribe_chunk(&chunk.samples, 1, &previous).expect("chunk")));
     }
     let settings = parts[0].1.settings.clone();
     let streamed = merge(&parts, take.len() as f64 / 16_000.0, settings);

@@ -4,6 +4,7 @@
 
 pub mod audio;
 pub mod content;
+pub mod filled_pauses;
 pub mod fillers;
 pub mod star;
 pub mod text;
@@ -193,11 +194,21 @@ pub fn analyze(transcript: &Transcript, audio: Option<&[f32]>, question: Option<
         }
     };
 
-    // Fillers in whisper's words.
-    let items: Vec<FillerItem> = fillers::find(&tokens, &config.fillers)
+    // Fillers: whisper's words, plus um/uh heard in the audio but not transcribed.
+    let mut items: Vec<FillerItem> = fillers::find(&tokens, &config.fillers)
         .into_iter()
         .map(|f| FillerItem { word: f.filler, start: f.start, source: FillerSource::Transcript })
         .collect();
+    let counts_um_uh = config.fillers.iter().any(|f| f.eq_ignore_ascii_case("um") || f.eq_ignore_ascii_case("uh"));
+    if let (Some(samples), true) = (audio, counts_um_uh) {
+        let spans: Vec<(f64, f64)> = tokens.iter().map(|t| (t.start, t.end)).collect();
+        for pause in filled_pauses::detect(samples, &spans) {
+            if !items.iter().any(|i| (i.start - pause.start).abs() < 0.3) {
+                items.push(FillerItem { word: pause.word.to_owned(), start: pause.start, source: FillerSource::Audio });
+            }
+        }
+        items.sort_by(|a, b| a.start.total_cmp(&b.start));
+    }
     let mut by_word = BTreeMap::new();
     for item in &items {
         *by_word.entry(item.word.clone()).or_insert(0) += 1;

@@ -4,6 +4,7 @@
 
 pub mod atomic;
 pub mod history;
+pub mod report;
 mod session;
 pub mod takes;
 

@@ -19,7 +19,24 @@ pub fn begin_answer(
     budget_s: u32,
     started_at: DateTime<Utc>,
 ) -> Result<(usize, PathBuf, TakeMarker), StoreError> {
+    let planned = new_answer(store, session, question_id, budget_s, started_at)?;
+    store.save(session)?;
+    Ok(planned)
+}
+
+/// Like `begin_answer` but leaves saving to the caller (the app saves on
+/// its saver thread); the session folder is created so the take can start.
+/// The take's marker names the session and question, so even if the save
+/// has not landed when the app dies, recovery gives the take back.
+pub fn new_answer(
+    store: &Store,
+    session: &mut Session,
+    question_id: &str,
+    budget_s: u32,
+    started_at: DateTime<Utc>,
+) -> Result<(usize, PathBuf, TakeMarker), StoreError> {
     let dir = store.session_dir(&session.id)?;
+    super::create_private_dir(&dir).map_err(|source| StoreError::Write { path: dir.clone(), source })?;
     let slug: String = question_id.replace('/', "_");
     let wav_name = (1..)
         .map(|n| format!("{slug}-{n}.wav"))
@@ -28,7 +45,6 @@ pub fn begin_answer(
     let mut answer = Answer::new(question_id.to_owned(), budget_s, started_at);
     answer.wav = Some(wav_name.clone());
     session.answers.push(answer);
-    store.save(session)?;
     let marker = TakeMarker {
         session_id: Some(session.id.clone()),
         question_id: Some(question_id.to_owned()),
@@ -69,7 +85,17 @@ fn recover_one(store: &Store, path: &Path) -> Recovery {
 fn attach(store: &Store, repaired: &wav::Repaired) -> Result<(), StoreError> {
     let Some(marker) = &repaired.marker else { return Ok(()) };
     let (Some(session_id), Some(question_id)) = (&marker.session_id, &marker.question_id) else { return Ok(()) };
-    let mut session = store.load(session_id)?;
+    let mut session = match store.load(session_id) {
+        Ok(session) => session,
+        // The app died before the session's first save: rebuild it from the marker.
+        Err(StoreError::NotFound(_)) => {
+            let mock_id = question_id.split('/').next().unwrap_or_default();
+            let mut session = Session::new(mock_id, None, super::Mode::Solo, marker.started_at);
+            session.id = session_id.clone();
+            session
+        }
+        Err(err) => return Err(err),
+    };
     let wav_name = repaired.path.file_name().map(|n| n.to_string_lossy().into_owned());
     let index = match session.answers.iter().position(|a| a.wav.is_some() && a.wav == wav_name) {
         Some(index) => index,

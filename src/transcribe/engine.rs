@@ -80,7 +80,8 @@ impl Engine {
 
     /// Transcribes 16 kHz mono samples. Near-silence gives an empty
     /// transcript marked `no_speech` rather than whisper's inventions.
-    pub fn transcribe(&self, samples: &[f32], threads: usize) -> Result<Transcript, EngineError> {
+    /// `prompt`: text said just before this audio (streaming), for continuity.
+    pub fn transcribe(&self, samples: &[f32], threads: usize, prompt: Option<&str>) -> Result<Transcript, EngineError> {
         let duration_s = samples.len() as f64 / f64::from(SAMPLE_RATE);
         let settings = DecodeSettings { model: self.model_name(), threads, language: "en".into(), dtw: self.dtw };
         if !has_speech(samples) {
@@ -99,6 +100,9 @@ impl Engine {
         params.set_no_context(true);
         params.set_suppress_blank(true);
         params.set_suppress_nst(true);
+        if let Some(prompt) = prompt.map(|p| p.replace('\0', "")).filter(|p| !p.is_empty()) {
+            params.set_initial_prompt(&prompt);
+        }
         // whisper needs at least a second; pad short takes with silence.
         let min = SAMPLE_RATE as usize + SAMPLE_RATE as usize / 10;
         let padded;

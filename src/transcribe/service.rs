@@ -113,7 +113,8 @@ fn run(mut client: WorkerClient, mut threads: usize, commands: &Receiver<Command
                     if take.failed.is_some() {
                         break;
                     }
-                    match client.transcribe_samples(&chunk.samples, threads) {
+                    let previous = take.parts.last().map(|(_, p)| p.text.clone()).unwrap_or_default();
+                    match client.transcribe_chunk(&chunk.samples, threads, &previous) {
                         Ok(part) => {
                             take.parts.push((chunk.offset_s, part));
                             let text = take.parts.iter().map(|(_, p)| p.text.as_str()).filter(|t| !t.is_empty()).collect::<Vec<_>>().join(" ");
@@ -134,7 +135,8 @@ fn run(mut client: WorkerClient, mut threads: usize, commands: &Receiver<Command
                     continue;
                 }
                 if let Some(tail) = take.chunker.finish() {
-                    match client.transcribe_samples(&tail.samples, threads) {
+                    let previous = take.parts.last().map(|(_, p)| p.text.clone()).unwrap_or_default();
+                    match client.transcribe_chunk(&tail.samples, threads, &previous) {
                         Ok(part) => take.parts.push((tail.offset_s, part)),
                         Err(err) => {
                             send(Event::Failed { key, error: err.to_string() });

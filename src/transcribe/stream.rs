@@ -14,8 +14,9 @@ pub struct Chunk {
 }
 
 const RATE: usize = SAMPLE_RATE as usize;
-/// Below this a chunk is not worth a whisper call on its own.
-const MIN_CHUNK: usize = 6 * RATE;
+/// Below this a chunk is not worth a whisper call on its own (and whisper
+/// hears short chunks worse: it has less context).
+const MIN_CHUNK: usize = 10 * RATE;
 /// whisper's window is 30 s; stay below it.
 const MAX_CHUNK: usize = 28 * RATE;
 /// A pause this long (at 10 ms frame resolution) is a safe place to cut.
@@ -141,7 +142,7 @@ mod tests {
 
     #[test]
     fn cuts_inside_a_pause_and_keeps_every_sample() {
-        let mut take = speech(7.0);
+        let mut take = speech(11.0);
         take.extend(silence(0.6));
         take.extend(speech(3.0));
         let mut chunker = Chunker::new();
@@ -152,7 +153,7 @@ mod tests {
         chunks.extend(chunker.finish());
         assert_eq!(chunks.len(), 2, "{:?}", chunks.iter().map(|c| c.offset_s).collect::<Vec<_>>());
         let cut = chunks[1].offset_s;
-        assert!(cut > 7.0 && cut < 7.6, "cut at {cut}");
+        assert!(cut > 11.0 && cut < 11.6, "cut at {cut}");
         let total: usize = chunks.iter().map(|c| c.samples.len()).sum();
         assert_eq!(total, take.len());
         let rejoined: Vec<f32> = chunks.iter().flat_map(|c| c.samples.clone()).collect();

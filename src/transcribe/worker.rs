@@ -24,8 +24,14 @@ use crate::audio::{resample, wav};
 pub enum Request {
     Load { model: PathBuf },
     TranscribeFile { path: PathBuf, threads: usize },
-    /// 16 kHz mono audio as base64 of little-endian i16.
-    TranscribeSamples { pcm16: String, threads: usize },
+    /// 16 kHz mono audio as base64 of little-endian i16; `prompt` is the
+    /// text just before it (the previous chunk), for continuity.
+    TranscribeSamples {
+        pcm16: String,
+        threads: usize,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prompt: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -111,12 +117,12 @@ fn handle(engine: &mut Option<Engine>, request: Request) -> Result<Reply, String
             let engine = engine.as_ref().ok_or_else(|| WorkerError::NoModel.to_string())?;
             let (samples, rate) = wav::read_mono(&path).map_err(|e| e.to_string())?;
             let samples = resample::resample_clip(&samples, rate).map_err(|e| e.to_string())?;
-            engine.transcribe(&samples, threads).map(Reply::Transcript).map_err(|e| e.to_string())
+            engine.transcribe(&samples, threads, None).map(Reply::Transcript).map_err(|e| e.to_string())
         }
-        Request::TranscribeSamples { pcm16, threads } => {
+        Request::TranscribeSamples { pcm16, threads, prompt } => {
             let engine = engine.as_ref().ok_or_else(|| WorkerError::NoModel.to_string())?;
             let samples = decode_pcm16(&pcm16)?;
-            engine.transcribe(&samples, threads).map(Reply::Transcript).map_err(|e| e.to_string())
+            engine.transcribe(&samples, threads, prompt.as_deref()).map(Reply::Transcript).map_err(|e| e.to_string())
         }
     }
 }
@@ -306,7 +312,15 @@ impl WorkerClient {
     }
 
     pub fn transcribe_samples(&mut self, samples: &[f32], threads: usize) -> Result<Transcript, WorkerError> {
-        self.expect_transcript(Request::TranscribeSamples { pcm16: encode_pcm16(samples), threads })
+        self.expect_transcript(Request::TranscribeSamples { pcm16: encode_pcm16(samples), threads, prompt: None })
+    }
+
+    /// A chunk of a longer take, with the text before it as context.
+    pub fn transcribe_chunk(&mut self, samples: &[f32], threads: usize, previous: &str) -> Result<Transcript, WorkerError> {
+        // The end of the previous text is enough context (whisper keeps ~220 tokens).
+        let tail: String = previous.chars().rev().take(400).collect::<Vec<_>>().into_iter().rev().collect();
+        let prompt = (!tail.trim().is_empty()).then(|| tail.trim().to_owned());
+        self.expect_transcript(Request::TranscribeSamples { pcm16: encode_pcm16(samples), threads, prompt })
     }
 
     fn expect_transcript(&mut self, request: Request) -> Result<Transcript, WorkerError> {

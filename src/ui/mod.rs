@@ -1,42 +1,186 @@
-//! The desktop app: thin egui views over the core.
+//! The desktop app: thin egui views over the core. One module per screen,
+//! each with `fn ui(&mut self, ui, core)`. Everything slow (recording,
+//! transcription, file writes, downloads) runs on the core's workers, which
+//! report through channels and ask for a repaint.
+
+mod core;
+mod home;
+mod practice;
+mod progress;
+mod review;
+mod settings;
+pub mod widgets;
 
 use anyhow::{Result, anyhow};
 use eframe::egui;
 
-use crate::content::Library;
+pub use self::core::{Core, Notice};
 use crate::paths::DataDir;
 
 /// Opens the app window and runs until it is closed.
 pub fn run_app(data: DataDir) -> Result<()> {
+    let screen = std::env::var("INTERVIEW_COACH_SCREEN").ok();
     let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default().with_title("interview-coach").with_inner_size([1100.0, 760.0]),
+        viewport: egui::ViewportBuilder::default()
+            .with_title("interview-coach")
+            .with_app_id("interview-coach")
+            .with_inner_size([1180.0, 800.0])
+            .with_min_inner_size([760.0, 520.0]),
         ..Default::default()
     };
-    eframe::run_native("interview-coach", options, Box::new(move |_cc| Ok(Box::new(App::new(data)))))
-        .map_err(|err| anyhow!("cannot open the app window: {err}"))
+    eframe::run_native(
+        "interview-coach",
+        options,
+        Box::new(move |cc| {
+            let mut app = App::new(data, cc.egui_ctx.clone());
+            if let Some(screen) = screen.as_deref() {
+                app.open_named(screen);
+            }
+            Ok(Box::new(app))
+        }),
+    )
+    .map_err(|err| anyhow!("cannot open the app window: {err}"))
+}
+
+/// Which screen is showing.
+pub enum Screen {
+    Home(home::Home),
+    Practice(Box<practice::Practice>),
+    Review(Box<review::Review>),
+    Progress(progress::Progress),
+    Settings(Box<settings::SettingsScreen>),
+}
+
+impl Screen {
+    fn name(&self) -> &'static str {
+        match self {
+            Screen::Home(_) => "Home",
+            Screen::Practice(_) => "Practice",
+            Screen::Review(_) => "Review",
+            Screen::Progress(_) => "Progress",
+            Screen::Settings(_) => "Settings",
+        }
+    }
+}
+
+/// What a screen asks the app to do next.
+pub enum Navigate {
+    Home,
+    Practice(Box<practice::Practice>),
+    Review { session_id: String, answer: Option<usize> },
+    Progress,
+    Settings,
 }
 
 pub struct App {
-    library: Library,
+    pub core: Core,
+    pub screen: Screen,
 }
 
 impl App {
-    pub fn new(data: DataDir) -> App {
-        App { library: Library::load(Some(&data.mocks())) }
+    pub fn new(data: DataDir, ctx: egui::Context) -> App {
+        let core = Core::new(data, ctx);
+        App { core, screen: Screen::Home(home::Home::default()) }
+    }
+
+    /// Opens a screen by name (`INTERVIEW_COACH_SCREEN`, for screenshots).
+    pub fn open_named(&mut self, name: &str) {
+        let latest = self.core.sessions.last().map(|s| s.id.clone());
+        let target = match name {
+            "progress" => Navigate::Progress,
+            "settings" => Navigate::Settings,
+            "review" => match latest {
+                Some(session_id) => Navigate::Review { session_id, answer: Some(0) },
+                None => Navigate::Home,
+            },
+            "practice" => match practice::Practice::start(&mut self.core, "phone-screen", Some("go-fundamentals"), crate::store::Mode::Solo) {
+                Ok(p) => Navigate::Practice(Box::new(p)),
+                Err(err) => {
+                    self.core.error(err);
+                    Navigate::Home
+                }
+            },
+            _ => Navigate::Home,
+        };
+        self.navigate(target);
+    }
+
+    pub fn navigate(&mut self, to: Navigate) {
+        if let Screen::Practice(practice) = &mut self.screen {
+            practice.leave(&mut self.core);
+        }
+        self.screen = match to {
+            Navigate::Home => Screen::Home(home::Home::default()),
+            Navigate::Practice(p) => Screen::Practice(p),
+            Navigate::Review { session_id, answer } => Screen::Review(Box::new(review::Review::new(session_id, answer))),
+            Navigate::Progress => Screen::Progress(progress::Progress::default()),
+            Navigate::Settings => Screen::Settings(Box::default()),
+        };
+    }
+
+    /// One frame: apply what the workers reported, then draw.
+    pub fn show(&mut self, ui: &mut egui::Ui) {
+        self.core.poll();
+        if let Screen::Practice(practice) = &mut self.screen {
+            practice.poll(&mut self.core);
+        }
+        let mut go: Option<Navigate> = None;
+        egui::Panel::top("nav").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.heading("interview-coach");
+                ui.separator();
+                let current = self.screen.name();
+                for (name, target) in [("Home", 0), ("Progress", 1), ("Settings", 2)] {
+                    if ui.selectable_label(current == name, name).clicked() && current != name {
+                        go = Some(match target {
+                            0 => Navigate::Home,
+                            1 => Navigate::Progress,
+                            _ => Navigate::Settings,
+                        });
+                    }
+                }
+                if matches!(self.screen, Screen::Practice(_) | Screen::Review(_)) {
+                    let _ = ui.selectable_label(true, current);
+                }
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    widgets::model_badge(ui, &self.core);
+                });
+            });
+        });
+        egui::Panel::bottom("notices").show(ui, |ui| {
+            widgets::notices(ui, &mut self.core);
+        });
+        egui::CentralPanel::default().show(ui, |ui| {
+            let next = match &mut self.screen {
+                Screen::Home(home) => home.ui(ui, &mut self.core),
+                Screen::Practice(practice) => practice.ui(ui, &mut self.core),
+                Screen::Review(review) => review.ui(ui, &mut self.core),
+                Screen::Progress(progress) => progress.ui(ui, &mut self.core),
+                Screen::Settings(settings) => settings.ui(ui, &mut self.core),
+            };
+            if next.is_some() {
+                go = next;
+            }
+        });
+        if let Some(to) = go {
+            self.navigate(to);
+        }
+        // Reactive: repaint only when something moves (workers request repaints).
+        if self.core.busy() || matches!(&self.screen, Screen::Practice(p) if p.is_live()) {
+            ui.ctx().request_repaint_after(std::time::Duration::from_millis(50));
+        }
     }
 }
 
 impl eframe::App for App {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        egui::CentralPanel::default().show(ui, |ui| {
-            ui.heading(&self.library.guide.title);
-            for loaded in &self.library.mocks {
-                let mock = &loaded.mock;
-                ui.label(format!("{} — {} min, {} stages", mock.title, mock.minutes, mock.stages.len()));
-            }
-            for problem in &self.library.problems {
-                ui.colored_label(ui.visuals().warn_fg_color, problem.to_string());
-            }
-        });
+        self.show(ui);
+    }
+
+    fn on_exit(&mut self) {
+        if let Screen::Practice(practice) = &mut self.screen {
+            practice.leave(&mut self.core);
+        }
+        self.core.flush();
     }
 }

@@ -1,0 +1,382 @@
+//! The app's state over the domain core, and the workers the screens use:
+//! a saver thread (session files), the transcription service, and one-off
+//! background jobs. Screens read and change state here; nothing here blocks.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::time::Instant;
+
+use eframe::egui;
+
+use crate::analysis::{self, Feedback};
+use crate::audio::{resample, wav};
+use crate::content::Library;
+use crate::paths::DataDir;
+use crate::settings::Settings;
+use crate::store::{Session, Store, takes};
+use crate::transcribe::ggml::ModelInfo;
+use crate::transcribe::service::{Command, Event, TakeKey, Transcriber};
+use crate::transcribe::{Transcript, models, worker};
+
+/// A message at the bottom of the window.
+#[derive(Debug, Clone)]
+pub struct Notice {
+    pub text: String,
+    pub error: bool,
+    pub at: Instant,
+}
+
+/// The model the transcriber uses.
+#[derive(Debug, Default)]
+pub struct ModelStatus {
+    pub path: Option<PathBuf>,
+    pub info: Option<ModelInfo>,
+    pub loading: bool,
+    pub error: Option<String>,
+}
+
+/// Results of background jobs.
+pub enum JobDone {
+    Saved { session_id: String, result: Result<(), String> },
+    Feedback { session_id: String, answer: usize, result: Result<Feedback, String> },
+    Other(Box<dyn FnOnce(&mut Core) + Send>),
+}
+
+/// Where a transcription result goes.
+#[derive(Debug, Clone)]
+struct Pending {
+    session_id: String,
+    answer: usize,
+}
+
+pub struct Core {
+    pub data: DataDir,
+    pub library: Library,
+    pub settings: Settings,
+    pub store: Store,
+    /// All readable sessions, oldest first: the single copy screens edit.
+    pub sessions: Vec<Session>,
+    pub notices: Vec<Notice>,
+    pub model: ModelStatus,
+    pub transcriber: Transcriber,
+    /// Live transcript text per take, while it is being recorded.
+    pub live_text: HashMap<TakeKey, String>,
+    /// Takes waiting for their transcript.
+    pending: HashMap<TakeKey, Pending>,
+    next_key: TakeKey,
+    saver: Sender<(Session, Sender<JobDone>)>,
+    jobs_tx: Sender<JobDone>,
+    jobs_rx: Receiver<JobDone>,
+    pub ctx: egui::Context,
+    running_jobs: usize,
+    /// Input devices listed by a background job, for the settings screen.
+    pub ui_devices: Option<Vec<crate::audio::capture::DeviceInfo>>,
+}
+
+impl Core {
+    pub fn new(data: DataDir, ctx: egui::Context) -> Core {
+        let library = Library::load(Some(&data.mocks()));
+        let (settings, settings_problem) = Settings::load(&data);
+        let store = Store::new(data.sessions());
+        let mut notices = Vec::new();
+        let mut note = |text: String, error: bool| notices.push(Notice { text, error, at: Instant::now() });
+        // Takes a crash left unfinished are repaired before anything reads them.
+        for recovery in takes::recover_unfinished(&store) {
+            match recovery.error {
+                None => note(format!("Recovered an unfinished recording ({:.0} s): {}", recovery.duration_s, recovery.wav.display()), false),
+                Some(err) => note(format!("Could not recover {}: {err}", recovery.wav.display()), true),
+            }
+        }
+        let (sessions, problems) = store.load_all();
+        for problem in problems {
+            note(format!("Skipped a session: {}", problem.error), true);
+        }
+        for problem in &library.problems {
+            note(format!("Skipped content: {problem}"), true);
+        }
+        if let Some(problem) = settings_problem {
+            note(problem.to_string(), true);
+        }
+        install_fallback_font(&ctx);
+        if settings.dark_mode {
+            ctx.set_theme(egui::Theme::Dark);
+        } else {
+            ctx.set_theme(egui::Theme::Light);
+        }
+        let repaint = ctx.clone();
+        let transcriber = Transcriber::start(worker::worker_exe(), settings.threads(), Arc::new(move || repaint.request_repaint()));
+        let (jobs_tx, jobs_rx) = mpsc::channel();
+        let saver = spawn_saver(store.clone(), ctx.clone());
+        let mut core = Core {
+            data,
+            library,
+            settings,
+            store,
+            sessions,
+            notices,
+            model: ModelStatus::default(),
+            transcriber,
+            live_text: HashMap::new(),
+            pending: HashMap::new(),
+            next_key: 1,
+            saver,
+            jobs_tx,
+            jobs_rx,
+            ctx,
+            running_jobs: 0,
+            ui_devices: None,
+        };
+        core.load_model(None);
+        core
+    }
+
+    pub fn info(&mut self, text: impl Into<String>) {
+        self.notices.push(Notice { text: text.into(), error: false, at: Instant::now() });
+    }
+
+    pub fn error(&mut self, text: impl std::fmt::Display) {
+        self.notices.push(Notice { text: text.to_string(), error: true, at: Instant::now() });
+    }
+
+    /// Something is still working (for the repaint cadence).
+    pub fn busy(&self) -> bool {
+        self.running_jobs > 0 || !self.pending.is_empty() || self.model.loading
+    }
+
+    /// Loads `path`, or the chosen model, or the first valid installed one.
+    pub fn load_model(&mut self, path: Option<PathBuf>) {
+        let path = path.or_else(|| self.settings.model.clone()).or_else(|| {
+            models::installed(&self.data.models()).into_iter().find(|m| m.info.is_ok()).map(|m| m.path)
+        });
+        self.model = ModelStatus { path: path.clone(), info: None, loading: path.is_some(), error: None };
+        match path {
+            Some(path) => self.transcriber.send(Command::LoadModel(path)),
+            None => {
+                self.model.error = Some("No whisper model yet: download or import one in Settings.".into());
+            }
+        }
+    }
+
+    pub fn new_take_key(&mut self) -> TakeKey {
+        let key = self.next_key;
+        self.next_key += 1;
+        key
+    }
+
+    /// The transcript for `key` belongs to this answer.
+    pub fn expect_transcript(&mut self, key: TakeKey, session_id: &str, answer: usize) {
+        self.pending.insert(key, Pending { session_id: session_id.to_owned(), answer });
+    }
+
+    pub fn is_transcribing(&self, session_id: &str, answer: usize) -> bool {
+        self.pending.values().any(|p| p.session_id == session_id && p.answer == answer)
+    }
+
+    /// Transcribes a recorded answer again (after a crash, or with a new model).
+    pub fn retranscribe(&mut self, session_id: &str, answer: usize) {
+        let Some(wav_path) = self.answer_wav(session_id, answer) else {
+            self.error("This answer has no recording to transcribe.");
+            return;
+        };
+        let key = self.new_take_key();
+        self.expect_transcript(key, session_id, answer);
+        self.transcriber.send(Command::TranscribeFile { key, path: wav_path });
+    }
+
+    pub fn answer_wav(&self, session_id: &str, answer: usize) -> Option<PathBuf> {
+        let session = self.session(session_id)?;
+        let name = session.answers.get(answer)?.wav.as_ref()?;
+        Some(self.store.session_dir(session_id).ok()?.join(name))
+    }
+
+    pub fn session(&self, id: &str) -> Option<&Session> {
+        self.sessions.iter().find(|s| s.id == id)
+    }
+
+    pub fn session_mut(&mut self, id: &str) -> Option<&mut Session> {
+        self.sessions.iter_mut().find(|s| s.id == id)
+    }
+
+    /// Adds or replaces a session in memory and saves it (on the saver thread).
+    pub fn put_session(&mut self, session: Session) {
+        match self.sessions.iter_mut().find(|s| s.id == session.id) {
+            Some(existing) => *existing = session.clone(),
+            None => self.sessions.push(session.clone()),
+        }
+        self.save(&session.id);
+    }
+
+    /// Saves the in-memory session (atomic write on the saver thread).
+    pub fn save(&mut self, session_id: &str) {
+        if let Some(session) = self.session(session_id).cloned() {
+            self.running_jobs += 1;
+            let _ = self.saver.send((session, self.jobs_tx.clone()));
+        }
+    }
+
+    /// Deletes a session and its recordings.
+    pub fn delete_session(&mut self, session_id: &str) {
+        match self.store.delete(session_id) {
+            Ok(()) => {
+                self.sessions.retain(|s| s.id != session_id);
+                self.info(format!("Deleted session {session_id}."));
+            }
+            Err(err) => self.error(err),
+        }
+    }
+
+    /// Runs `work` on a thread; its result is applied on the UI thread.
+    pub fn spawn(&mut self, work: impl FnOnce() -> Box<dyn FnOnce(&mut Core) + Send> + Send + 'static) {
+        let tx = self.jobs_tx.clone();
+        let ctx = self.ctx.clone();
+        self.running_jobs += 1;
+        std::thread::spawn(move || {
+            let apply = work();
+            let _ = tx.send(JobDone::Other(apply));
+            ctx.request_repaint();
+        });
+    }
+
+    /// Applies what the workers reported since the last frame.
+    pub fn poll(&mut self) {
+        while let Ok(event) = self.transcriber.events.try_recv() {
+            self.on_transcriber(event);
+        }
+        while let Ok(done) = self.jobs_rx.try_recv() {
+            self.running_jobs = self.running_jobs.saturating_sub(1);
+            match done {
+                JobDone::Saved { session_id, result: Err(err) } => self.error(format!("Could not save session {session_id}: {err}")),
+                JobDone::Saved { .. } => {}
+                JobDone::Feedback { session_id, answer, result } => match result {
+                    Ok(feedback) => {
+                        if let Some(a) = self.session_mut(&session_id).and_then(|s| s.answers.get_mut(answer)) {
+                            a.feedback = Some(feedback);
+                        }
+                        self.save(&session_id);
+                    }
+                    Err(err) => self.error(format!("Could not analyse the answer: {err}")),
+                },
+                JobDone::Other(apply) => apply(self),
+            }
+        }
+        // Old notices fade away; errors stay until dismissed.
+        self.notices.retain(|n| n.error || n.at.elapsed().as_secs() < 8);
+    }
+
+    fn on_transcriber(&mut self, event: Event) {
+        match event {
+            Event::ModelLoaded(info) => {
+                self.model.loading = false;
+                self.model.error = None;
+                self.model.info = Some(info);
+            }
+            Event::ModelFailed(err) => {
+                self.model.loading = false;
+                self.model.info = None;
+                self.model.error = Some(err);
+            }
+            Event::Partial { key, text } => {
+                self.live_text.insert(key, text);
+            }
+            Event::Done { key, transcript } => {
+                self.live_text.remove(&key);
+                if let Some(p) = self.pending.remove(&key) {
+                    self.set_transcript(&p.session_id, p.answer, transcript);
+                }
+            }
+            Event::Failed { key, error } => {
+                self.live_text.remove(&key);
+                if let Some(p) = self.pending.remove(&key) {
+                    if let Some(a) = self.session_mut(&p.session_id).and_then(|s| s.answers.get_mut(p.answer)) {
+                        a.transcription_error = Some(error.clone());
+                    }
+                    self.save(&p.session_id);
+                    self.error(format!("Transcription failed: {error}"));
+                }
+            }
+        }
+    }
+
+    fn set_transcript(&mut self, session_id: &str, answer: usize, transcript: Transcript) {
+        let Some(a) = self.session_mut(session_id).and_then(|s| s.answers.get_mut(answer)) else { return };
+        a.transcript = Some(transcript.clone());
+        a.transcription_error = None;
+        let question_id = a.question_id.clone();
+        self.save(session_id);
+        // Feedback needs the audio: read and analyse it off the UI thread.
+        let wav_path = self.answer_wav(session_id, answer);
+        let question = self.library.question(&question_id).map(|q| q.question.clone());
+        let config = analysis::Config::from(&self.settings);
+        let tx = self.jobs_tx.clone();
+        let ctx = self.ctx.clone();
+        let session_id = session_id.to_owned();
+        self.running_jobs += 1;
+        std::thread::spawn(move || {
+            let result = (|| -> Result<Feedback, String> {
+                let audio = match wav_path {
+                    Some(path) => {
+                        let (samples, rate) = wav::read_mono(&path).map_err(|e| e.to_string())?;
+                        Some(resample::resample_clip(&samples, rate).map_err(|e| e.to_string())?)
+                    }
+                    None => None,
+                };
+                let context = question.as_ref().map(analysis::QuestionContext::of);
+                Ok(analysis::analyze(&transcript, audio.as_deref(), context, &config))
+            })();
+            let _ = tx.send(JobDone::Feedback { session_id, answer, result });
+            ctx.request_repaint();
+        });
+    }
+
+    /// Saves the settings now (small file; reported on failure).
+    pub fn save_settings(&mut self) {
+        if let Err(err) = self.settings.save(&self.data) {
+            self.error(err);
+        }
+    }
+
+    /// Waits for queued saves (at exit).
+    pub fn flush(&mut self) {
+        let deadline = Instant::now() + std::time::Duration::from_secs(3);
+        while self.running_jobs > 0 && Instant::now() < deadline {
+            if let Ok(done) = self.jobs_rx.recv_timeout(std::time::Duration::from_millis(50)) {
+                self.running_jobs = self.running_jobs.saturating_sub(1);
+                if let JobDone::Saved { session_id, result: Err(err) } = done {
+                    log::error!("could not save session {session_id}: {err}");
+                }
+            }
+        }
+    }
+}
+
+/// DejaVu Sans as the last fallback: the scripts use arrows and symbols
+/// (→ ≈ ≥) that egui's default font lacks, and the app must draw them on
+/// any machine.
+fn install_fallback_font(ctx: &egui::Context) {
+    use egui::epaint::text::{FontInsert, FontPriority, InsertFontFamily};
+    let data = egui::FontData::from_static(include_bytes!("../../assets/fonts/DejaVuSans.ttf"));
+    let families = [egui::FontFamily::Proportional, egui::FontFamily::Monospace]
+        .into_iter()
+        .map(|family| InsertFontFamily { family, priority: FontPriority::Lowest })
+        .collect();
+    ctx.add_font(FontInsert::new("DejaVuSans", data, families));
+}
+
+/// One thread writes session files, in order, so a newer state is never
+/// overtaken by an older one.
+fn spawn_saver(store: Store, ctx: egui::Context) -> Sender<(Session, Sender<JobDone>)> {
+    let (tx, rx) = mpsc::channel::<(Session, Sender<JobDone>)>();
+    std::thread::Builder::new()
+        .name("saver".into())
+        .spawn(move || {
+            while let Ok((session, reply)) = rx.recv() {
+                let result = store.save(&session).map_err(|e| e.to_string());
+                let _ = reply.send(JobDone::Saved { session_id: session.id.clone(), result });
+                ctx.request_repaint();
+            }
+        })
+        .ok();
+    tx
+}

@@ -1,0 +1,145 @@
+//! Home: the mocks with their stages, start a full mock or one stage, solo
+//! or with a peer; what is due today; recent sessions; first-run help.
+
+use eframe::egui::{self, RichText};
+
+use super::practice::Practice;
+use super::widgets::{WARN, rich_line};
+use super::{Core, Navigate};
+use crate::analysis::clock;
+use crate::store::{Mode, history};
+
+pub struct Home {
+    mode: Mode,
+}
+
+impl Default for Home {
+    fn default() -> Home {
+        Home { mode: Mode::Solo }
+    }
+}
+
+impl Home {
+    pub fn ui(&mut self, ui: &mut egui::Ui, core: &mut Core) -> Option<Navigate> {
+        let mut go = None;
+        egui::ScrollArea::vertical().auto_shrink([false; 2]).show(ui, |ui| {
+            ui.label(RichText::new(&core.library.guide.title).heading());
+            ui.label(&core.library.guide.summary);
+            ui.add_space(6.0);
+
+            if core.model.info.is_none() && !core.model.loading {
+                ui.group(|ui| {
+                    ui.label(RichText::new("First run: choose a transcription model").strong().color(WARN));
+                    ui.label("Answers are transcribed on this computer with whisper. Download a model (base.en is recommended) or import a faster-whisper model in Settings. You can record without one and transcribe later.");
+                    if ui.button("Open Settings").clicked() {
+                        go = Some(Navigate::Settings);
+                    }
+                });
+            }
+
+            if let Some(weakest) = history::weakest_stage(&core.sessions) {
+                let today = chrono::Local::now().date_naive();
+                let title = core
+                    .library
+                    .stage(&weakest.mock_id, &weakest.stage_id)
+                    .map(|(m, s)| format!("{} · {}", m.title, s.title))
+                    .unwrap_or_else(|| format!("{}/{}", weakest.mock_id, weakest.stage_id));
+                ui.group(|ui| {
+                    if weakest.is_due(today) {
+                        ui.label(RichText::new(format!("Due today: re-run {title}")).strong().color(WARN));
+                    } else {
+                        ui.label(RichText::new(format!("Weakest stage: {title}")).strong());
+                    }
+                    ui.label(format!(
+                        "Average self-grade {:.1} of 4 last time ({}). The seed's advice: re-run the weakest stage a day later.",
+                        weakest.average_grade,
+                        weakest.last_practised.with_timezone(&chrono::Local).format("%a %d %b")
+                    ));
+                    if ui.button(format!("Re-run {title}")).clicked() {
+                        match Practice::start(core, &weakest.mock_id, Some(&weakest.stage_id), self.mode) {
+                            Ok(p) => go = Some(Navigate::Practice(Box::new(p))),
+                            Err(err) => core.error(err),
+                        }
+                    }
+                });
+            }
+
+            ui.add_space(6.0);
+            ui.horizontal(|ui| {
+                ui.label(RichText::new("Mode:").strong());
+                ui.selectable_value(&mut self.mode, Mode::Solo, "Solo")
+                    .on_hover_text("You read each question, answer aloud and review afterwards.");
+                ui.selectable_value(&mut self.mode, Mode::Peer, "With a peer")
+                    .on_hover_text("A peer reads the questions and probes and silently ticks the listen-for notes; you are still recorded.");
+            });
+            ui.add_space(4.0);
+
+            let mut start: Option<(String, Option<String>)> = None;
+            for loaded in &core.library.mocks {
+                let mock = &loaded.mock;
+                egui::Frame::group(ui.style()).show(ui, |ui| {
+                    ui.set_width(ui.available_width());
+                    ui.horizontal(|ui| {
+                        ui.label(RichText::new(&mock.title).heading());
+                        ui.label(RichText::new(format!("{} min · {} stages", mock.minutes, mock.stages.len())).weak());
+                        if ui.button(format!("Start {}", mock.title)).clicked() {
+                            start = Some((mock.id.clone(), None));
+                        }
+                    });
+                    if let Some(format) = &mock.format {
+                        rich_line(ui, format);
+                    }
+                    egui::CollapsingHeader::new(format!("Stages of {}", mock.title)).id_salt(("stages", &mock.id)).show(ui, |ui| {
+                        for stage in &mock.stages {
+                            ui.horizontal(|ui| {
+                                ui.label(format!("{} — {} min, {} question(s){}", stage.title, stage.minutes, stage.questions.len(), if stage.is_optional() { ", optional" } else { "" }));
+                                if ui.small_button(format!("Practise {}", stage.title)).clicked() {
+                                    start = Some((mock.id.clone(), Some(stage.id.clone())));
+                                }
+                            });
+                        }
+                    });
+                });
+            }
+            if let Some((mock, stage)) = start {
+                match Practice::start(core, &mock, stage.as_deref(), self.mode) {
+                    Ok(p) => go = Some(Navigate::Practice(Box::new(p))),
+                    Err(err) => core.error(err),
+                }
+            }
+
+            ui.add_space(8.0);
+            egui::CollapsingHeader::new("How to run these mocks").default_open(false).show(ui, |ui| {
+                for item in &core.library.guide.how_to_run {
+                    ui.horizontal_wrapped(|ui| {
+                        ui.label(RichText::new(format!("{}:", item.label)).strong());
+                        rich_line(ui, &item.text);
+                    });
+                }
+            });
+
+            ui.add_space(8.0);
+            ui.label(RichText::new("Recent sessions").strong());
+            if core.sessions.is_empty() {
+                ui.label(RichText::new("No sessions yet: start a mock above.").weak());
+            }
+            for session in core.sessions.iter().rev().take(6) {
+                ui.horizontal(|ui| {
+                    let local = session.started_at.with_timezone(&chrono::Local);
+                    let spoken: f64 = session.answers.iter().map(|a| a.duration_s).sum();
+                    ui.label(format!(
+                        "{}  {}  {} answer(s), {} spoken",
+                        local.format("%a %d %b %H:%M"),
+                        session.scope(),
+                        session.answers.len(),
+                        clock(spoken)
+                    ));
+                    if ui.small_button(format!("Review {}", session.id)).clicked() {
+                        go = Some(Navigate::Review { session_id: session.id.clone(), answer: None });
+                    }
+                });
+            }
+        });
+        go
+    }
+}

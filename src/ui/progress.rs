@@ -1,0 +1,164 @@
+//! Progress: trends over time (fillers per minute, pace, I-share in STAR
+//! answers, overruns, self-grade per rubric signal), filtered by mock and
+//! stage; the table of sessions with review, re-transcribe and delete.
+
+use eframe::egui::{self, RichText};
+use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
+
+use super::{Core, Navigate};
+use crate::analysis::clock;
+use crate::content::QuestionKind;
+use crate::store::history::{self, Filter, Metric, Point};
+
+#[derive(Default)]
+pub struct Progress {
+    mock: Option<String>,
+    stage: Option<String>,
+    confirm_delete: Option<String>,
+}
+
+fn days(point: &Point) -> f64 {
+    point.at.timestamp() as f64 / 86_400.0
+}
+
+fn plot(ui: &mut egui::Ui, id: &str, series: &[(String, Vec<Point>)], y_label: &str) {
+    Plot::new(id)
+        .height(150.0)
+        .legend(Legend::default())
+        .y_axis_label(y_label)
+        .allow_scroll(false)
+        .x_axis_formatter(|mark, _| {
+            chrono::DateTime::from_timestamp((mark.value * 86_400.0) as i64, 0)
+                .map(|t| t.with_timezone(&chrono::Local).format("%d %b").to_string())
+                .unwrap_or_default()
+        })
+        .show(ui, |plot_ui| {
+            for (name, points) in series {
+                let xy: Vec<[f64; 2]> = points.iter().map(|p| [days(p), p.value]).collect();
+                plot_ui.line(Line::new(name.clone(), PlotPoints::from(xy.clone())));
+                plot_ui.points(Points::new(name.clone(), PlotPoints::from(xy)).radius(3.0));
+            }
+        });
+}
+
+impl Progress {
+    pub fn ui(&mut self, ui: &mut egui::Ui, core: &mut Core) -> Option<Navigate> {
+        let mut go = None;
+        ui.horizontal(|ui| {
+            ui.label(RichText::new("Progress").heading());
+            egui::ComboBox::from_label("Mock")
+                .selected_text(self.mock.as_deref().and_then(|id| core.library.mock(id)).map_or("All mocks".to_owned(), |m| m.title.clone()))
+                .show_ui(ui, |ui| {
+                    if ui.selectable_label(self.mock.is_none(), "All mocks").clicked() {
+                        self.mock = None;
+                        self.stage = None;
+                    }
+                    for loaded in &core.library.mocks {
+                        if ui.selectable_label(self.mock.as_deref() == Some(&loaded.mock.id), &loaded.mock.title).clicked() {
+                            self.mock = Some(loaded.mock.id.clone());
+                            self.stage = None;
+                        }
+                    }
+                });
+            if let Some(mock) = self.mock.as_deref().and_then(|id| core.library.mock(id)) {
+                egui::ComboBox::from_label("Stage")
+                    .selected_text(self.stage.as_deref().and_then(|id| mock.stages.iter().find(|s| s.id == id)).map_or("All stages".to_owned(), |s| s.title.clone()))
+                    .show_ui(ui, |ui| {
+                        if ui.selectable_label(self.stage.is_none(), "All stages").clicked() {
+                            self.stage = None;
+                        }
+                        for stage in &mock.stages {
+                            if ui.selectable_label(self.stage.as_deref() == Some(&stage.id), &stage.title).clicked() {
+                                self.stage = Some(stage.id.clone());
+                            }
+                        }
+                    });
+            }
+        });
+        let filter = Filter { mock_id: self.mock.clone(), stage_id: self.stage.clone() };
+        let mut delete = None;
+        let mut retranscribe = None;
+        let core_ref: &Core = core;
+        let kind_of = |id: &str| -> Option<QuestionKind> { core_ref.library.question(id).map(|q| q.question.kind) };
+
+        egui::ScrollArea::vertical().auto_shrink([false; 2]).show(ui, |ui| {
+            if core_ref.sessions.is_empty() {
+                ui.label(RichText::new("No sessions yet: your trends appear here after a few practice sessions.").weak());
+            }
+            ui.columns(2, |cols| {
+                for (i, metric) in Metric::ALL.iter().enumerate() {
+                    let ui = &mut cols[i % 2];
+                    ui.label(RichText::new(metric.label()).strong());
+                    let series = history::metric_series(&core_ref.sessions, *metric, &filter, &kind_of);
+                    if series.is_empty() {
+                        ui.label(RichText::new("no data yet").weak());
+                    } else {
+                        plot(ui, metric.label(), &[(metric.label().to_owned(), series)], "");
+                    }
+                }
+                let ui = &mut cols[1];
+                ui.label(RichText::new("Self-grade per rubric signal (1 Junior – 4 Staff)").strong());
+                let series: Vec<(String, Vec<Point>)> = core_ref
+                    .library
+                    .rubric
+                    .tables
+                    .iter()
+                    .flat_map(|t| &t.signals)
+                    .map(|s| (s.name.clone(), history::grade_series(&core_ref.sessions, &s.id, &filter)))
+                    .filter(|(_, points)| !points.is_empty())
+                    .collect();
+                if series.is_empty() {
+                    ui.label(RichText::new("no grades yet").weak());
+                } else {
+                    plot(ui, "grades", &series, "level");
+                }
+            });
+
+            ui.add_space(8.0);
+            ui.label(RichText::new("Sessions").heading());
+            egui::Grid::new("sessions").num_columns(7).striped(true).show(ui, |ui| {
+                for head in ["When", "Practised", "Answers", "Spoken", "Over budget", "Self-grade", ""] {
+                    ui.label(RichText::new(head).strong());
+                }
+                ui.end_row();
+                for session in core_ref.sessions.iter().rev() {
+                    ui.label(session.started_at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M").to_string());
+                    ui.label(session.scope());
+                    ui.label(session.answers.len().to_string());
+                    ui.label(clock(session.answers.iter().map(|a| a.duration_s).sum()));
+                    let over = session.answers.iter().filter(|a| a.overrun_s > 0.0).count();
+                    ui.label(if over == 0 { "–".to_owned() } else { format!("{over} ({})", clock(session.total_overrun_s())) });
+                    let grades: Vec<f64> = session.answers.iter().filter_map(|a| a.average_grade()).collect();
+                    ui.label(if grades.is_empty() { "–".to_owned() } else { format!("{:.1}", grades.iter().sum::<f64>() / grades.len() as f64) });
+                    ui.horizontal(|ui| {
+                        if ui.small_button(format!("Review {}", session.id)).on_hover_text("Open the session").clicked() {
+                            go = Some(Navigate::Review { session_id: session.id.clone(), answer: None });
+                        }
+                        if ui.small_button(format!("Transcribe {} again", session.id)).on_hover_text("With the current model").clicked() {
+                            retranscribe = Some(session.id.clone());
+                        }
+                        if self.confirm_delete.as_deref() == Some(&session.id) {
+                            if ui.small_button(format!("Really delete {}", session.id)).clicked() {
+                                delete = Some(session.id.clone());
+                            }
+                        } else if ui.small_button(format!("Delete {}", session.id)).clicked() {
+                            self.confirm_delete = Some(session.id.clone());
+                        }
+                    });
+                    ui.end_row();
+                }
+            });
+        });
+        if let Some(id) = retranscribe {
+            let n = core.session(&id).map_or(0, |s| s.answers.len());
+            for i in 0..n {
+                core.retranscribe(&id, i);
+            }
+        }
+        if let Some(id) = delete {
+            core.delete_session(&id);
+            self.confirm_delete = None;
+        }
+        go
+    }
+}

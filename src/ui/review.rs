@@ -1,0 +1,305 @@
+//! Review: one answer (transcript with highlights beside the strong answer,
+//! listen-for, red flags and rubric; metrics with advice; replay; self-grade;
+//! notes), and the whole session (reflection with a 5-minute countdown,
+//! per-stage summary, the weakest stage, Markdown export).
+
+use std::time::{Duration, Instant};
+
+use eframe::egui::{self, RichText};
+
+use super::widgets::{self, BAD, GOOD, WARN};
+use super::{Core, Navigate};
+use crate::analysis::clock;
+use crate::audio::playback::Player;
+use crate::store::{Session, history, report};
+
+/// The review of one answer, with its player.
+#[derive(Default)]
+pub struct AnswerPanel {
+    player: Option<Player>,
+    player_for: Option<(String, usize)>,
+}
+
+impl AnswerPanel {
+    fn ensure_player(&mut self, core: &mut Core, session_id: &str, answer: usize) -> Option<&Player> {
+        let key = (session_id.to_owned(), answer);
+        if self.player_for.as_ref() != Some(&key) {
+            self.player = None;
+            self.player_for = Some(key);
+            let Some(path) = core.answer_wav(session_id, answer) else {
+                core.error("This answer has no recording.");
+                return None;
+            };
+            match Player::open(&path) {
+                Ok(player) => self.player = Some(player),
+                Err(err) => core.error(format!("Cannot play the recording: {err}")),
+            }
+        }
+        self.player.as_ref()
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, core: &mut Core, session_id: &str, answer_index: usize) {
+        let Some(answer) = core.session(session_id).and_then(|s| s.answers.get(answer_index)).cloned() else { return };
+        let Some(q) = core.library.question(&answer.question_id) else {
+            ui.colored_label(WARN, format!("The question {} is no longer in the content.", answer.question_id));
+            return;
+        };
+        let (stage, question) = (q.stage.clone(), q.question.clone());
+        let playing = self.player.as_ref().is_some_and(|p| p.is_playing());
+        let playhead = self.player.as_ref().filter(|_| self.player_for == Some((session_id.to_owned(), answer_index))).map(|p| p.position_s());
+        if playing {
+            ui.ctx().request_repaint_after(Duration::from_millis(50));
+        }
+
+        ui.columns(2, |cols| {
+            // Left: what you said, how it sounded, your grade.
+            let ui = &mut cols[0];
+            ui.label(RichText::new("Your answer").heading());
+            ui.horizontal(|ui| {
+                ui.label(format!("{} of {}", clock(answer.duration_s), clock(f64::from(answer.budget_s))));
+                if answer.overrun_s > 0.0 {
+                    ui.colored_label(BAD, format!("over by {}", clock(answer.overrun_s)));
+                }
+                if answer.recovered {
+                    ui.colored_label(WARN, "recovered after a crash");
+                }
+            });
+            if let Some(err) = &answer.capture_error {
+                ui.colored_label(WARN, err);
+            }
+            ui.horizontal(|ui| {
+                if ui.button(if playing { "Pause" } else { "Play" }).clicked() {
+                    if playing {
+                        if let Some(p) = &self.player {
+                            p.pause();
+                        }
+                    } else if let Some(p) = self.ensure_player(core, session_id, answer_index) {
+                        if let Err(err) = p.play() {
+                            core.error(err);
+                        }
+                    }
+                }
+                if let Some(p) = &self.player {
+                    let mut at = p.position_s() as f32;
+                    let slider = egui::Slider::new(&mut at, 0.0..=p.duration_s() as f32).text("position (s)");
+                    if ui.add(slider).changed() {
+                        p.seek(f64::from(at));
+                    }
+                }
+            });
+            match (&answer.transcript, core.is_transcribing(session_id, answer_index)) {
+                (Some(transcript), _) => {
+                    if let Some(t) = widgets::transcript_words(ui, transcript, answer.feedback.as_ref(), playhead) {
+                        if let Some(p) = self.ensure_player(core, session_id, answer_index) {
+                            p.seek(t);
+                            if let Err(err) = p.play() {
+                                core.error(err);
+                            }
+                        }
+                    }
+                }
+                (None, true) => {
+                    ui.horizontal(|ui| {
+                        ui.spinner();
+                        ui.label("transcribing…");
+                    });
+                }
+                (None, false) => {
+                    if let Some(err) = &answer.transcription_error {
+                        ui.colored_label(WARN, format!("Not transcribed: {err}"));
+                    } else {
+                        ui.label(RichText::new("Not transcribed yet.").weak());
+                    }
+                    if ui.button("Transcribe").clicked() {
+                        core.retranscribe(session_id, answer_index);
+                    }
+                }
+            }
+            if let Some(pad) = &answer.scratchpad {
+                ui.label(RichText::new("Scratchpad").strong());
+                let mut text = pad.clone();
+                ui.add(egui::TextEdit::multiline(&mut text).code_editor().interactive(false).desired_width(f32::INFINITY));
+            }
+            ui.separator();
+            match &answer.feedback {
+                Some(feedback) => widgets::feedback_view(ui, feedback),
+                None if answer.transcript.is_some() => {
+                    ui.label(RichText::new("Analysing…").weak());
+                }
+                None => {}
+            }
+            ui.separator();
+            ui.label(RichText::new("Self-grade").heading());
+            let mut grades = answer.grades.clone();
+            if widgets::rubric_grades(ui, &core.library, &question, &mut grades) {
+                if let Some(a) = core.session_mut(session_id).and_then(|s| s.answers.get_mut(answer_index)) {
+                    a.grades = grades;
+                }
+                core.save(session_id);
+            }
+            let label = ui.label(RichText::new("Notes").strong());
+            let mut notes = answer.notes.clone();
+            let response = ui.add(egui::TextEdit::multiline(&mut notes).desired_rows(3).desired_width(f32::INFINITY).hint_text("What would you say differently?")).labelled_by(label.id);
+            if response.changed() {
+                if let Some(a) = core.session_mut(session_id).and_then(|s| s.answers.get_mut(answer_index)) {
+                    a.notes = notes;
+                }
+            }
+            if response.lost_focus() {
+                core.save(session_id);
+            }
+
+            // Right: what the interviewer was after.
+            let ui = &mut cols[1];
+            ui.label(RichText::new("What a strong answer covers").heading());
+            widgets::answer_notes(ui, &stage, &question);
+            if !answer.listen_for_ticks.is_empty() {
+                ui.label(RichText::new(format!("Your peer ticked {} listen-for item(s).", answer.listen_for_ticks.len())).color(GOOD));
+            }
+        });
+    }
+}
+
+pub struct Review {
+    session_id: String,
+    selected: Option<usize>,
+    panel: AnswerPanel,
+    countdown: Option<Instant>,
+    confirm_delete: bool,
+}
+
+const REFLECTION: Duration = Duration::from_secs(5 * 60);
+
+impl Review {
+    pub fn new(session_id: String, answer: Option<usize>) -> Review {
+        Review { session_id, selected: answer, panel: AnswerPanel::default(), countdown: None, confirm_delete: false }
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, core: &mut Core) -> Option<Navigate> {
+        let Some(session) = core.session(&self.session_id).cloned() else {
+            ui.label("This session no longer exists.");
+            return Some(Navigate::Home);
+        };
+        let mut go = None;
+        ui.horizontal(|ui| {
+            let title = core.library.mock(&session.mock_id).map_or(session.mock_id.clone(), |m| m.title.clone());
+            ui.label(RichText::new(format!("{title} — {}", session.started_at.with_timezone(&chrono::Local).format("%a %d %b %Y %H:%M"))).heading());
+            if ui.button("Export Markdown report").clicked() {
+                export(core, &session);
+            }
+            if ui.button("Transcribe all again").clicked() {
+                for i in 0..session.answers.len() {
+                    core.retranscribe(&session.id, i);
+                }
+            }
+            if self.confirm_delete {
+                if ui.button(RichText::new("Really delete this session and its recordings").color(BAD)).clicked() {
+                    core.delete_session(&session.id);
+                    go = Some(Navigate::Home);
+                }
+            } else if ui.button("Delete session").clicked() {
+                self.confirm_delete = true;
+            }
+        });
+        egui::Panel::left("answers").resizable(true).default_size(240.0).show(ui, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                if ui.selectable_label(self.selected.is_none(), "Session summary & reflection").clicked() {
+                    self.selected = None;
+                }
+                for (i, answer) in session.answers.iter().enumerate() {
+                    let title = core.library.question(&answer.question_id).map_or(answer.question_id.clone(), |q| {
+                        let prompt: String = q.question.prompt.chars().take(40).collect();
+                        format!("{}: {prompt}…", q.stage.title)
+                    });
+                    let mark = if answer.overrun_s > 0.0 { " (over time)" } else { "" };
+                    if ui.selectable_label(self.selected == Some(i), format!("{}. {title}{mark}", i + 1)).clicked() {
+                        self.selected = Some(i);
+                    }
+                }
+            });
+        });
+        egui::CentralPanel::default().show(ui, |ui| {
+            egui::ScrollArea::vertical().auto_shrink([false; 2]).show(ui, |ui| match self.selected {
+                Some(i) if i < session.answers.len() => {
+                    let id = self.session_id.clone();
+                    self.panel.ui(ui, core, &id, i);
+                }
+                _ => self.summary(ui, core, &session),
+            });
+        });
+        go
+    }
+
+    fn summary(&mut self, ui: &mut egui::Ui, core: &mut Core, session: &Session) {
+        ui.label(RichText::new("Reflection").heading());
+        ui.label("Spend 5 minutes writing down what you'd improve.");
+        ui.horizontal(|ui| match self.countdown {
+            None => {
+                if ui.button("Start the 5-minute reflection").clicked() {
+                    self.countdown = Some(Instant::now());
+                }
+            }
+            Some(started) => {
+                let left = REFLECTION.saturating_sub(started.elapsed());
+                if left.is_zero() {
+                    ui.colored_label(GOOD, "Time: five minutes are up.");
+                } else {
+                    ui.add(egui::ProgressBar::new(left.as_secs_f32() / REFLECTION.as_secs_f32()).text(format!("{} left", clock(left.as_secs_f64()))).desired_width(300.0));
+                    ui.ctx().request_repaint_after(Duration::from_millis(500));
+                }
+            }
+        });
+        let label = ui.label(RichText::new("What I'd improve").strong());
+        let mut reflection = session.reflection.clone();
+        let response = ui.add(egui::TextEdit::multiline(&mut reflection).desired_rows(6).desired_width(f32::INFINITY)).labelled_by(label.id);
+        if response.changed() {
+            if let Some(s) = core.session_mut(&session.id) {
+                s.reflection = reflection;
+            }
+        }
+        if response.lost_focus() {
+            core.save(&session.id);
+        }
+
+        ui.add_space(8.0);
+        ui.label(RichText::new("Per stage").heading());
+        let rows = report::stage_summary(&core.library, session);
+        egui::Grid::new("stages").num_columns(5).striped(true).show(ui, |ui| {
+            for head in ["Stage", "Answers", "Time", "Budget", "Self-grade"] {
+                ui.label(RichText::new(head).strong());
+            }
+            ui.end_row();
+            for row in &rows {
+                ui.label(&row.title);
+                ui.label(format!("{} of {}", row.answered, row.questions));
+                let over = row.spent_s > f64::from(row.budget_s);
+                ui.label(RichText::new(clock(row.spent_s)).color(if over { BAD } else { ui.visuals().text_color() }));
+                ui.label(clock(f64::from(row.budget_s)));
+                ui.label(row.average_grade.map_or("not graded".into(), |g| format!("{:.1} ({})", g, crate::store::Level::nearest(g).label())));
+                ui.end_row();
+            }
+        });
+        if let Some(weakest) = history::weakest_stage(std::slice::from_ref(session)) {
+            let title = core.library.stage(&weakest.mock_id, &weakest.stage_id).map_or(weakest.stage_id.clone(), |(_, s)| s.title.clone());
+            ui.add_space(6.0);
+            ui.label(RichText::new(format!("Weakest stage this time: {title} ({:.1} of 4)", weakest.average_grade)).strong().color(WARN));
+            ui.label(format!("Re-run it tomorrow ({}): it will be on the home screen as due.", weakest.due.format("%a %d %b")));
+        } else {
+            ui.label(RichText::new("Self-grade your answers to find the weakest stage.").weak());
+        }
+    }
+}
+
+/// Writes the session's Markdown report beside it and says where.
+fn export(core: &mut Core, session: &Session) {
+    let markdown = report::markdown(&core.library, session);
+    let Ok(dir) = core.store.session_dir(&session.id) else { return };
+    let path = dir.join("report.md");
+    core.spawn(move || {
+        let result = crate::store::write_atomic(&path, markdown.as_bytes());
+        Box::new(move |core: &mut Core| match result {
+            Ok(()) => core.info(format!("Report written to {}", path.display())),
+            Err(err) => core.error(format!("Cannot write {}: {err}", path.display())),
+        })
+    });
+}

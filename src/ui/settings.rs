@@ -1,0 +1,336 @@
+//! Settings: the transcription model (catalogue with size, speed and
+//! accuracy; download with progress; import; custom file), the microphone
+//! with a level test, filler words, pace band, threads, data folder, theme.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use eframe::egui::{self, RichText};
+
+use super::widgets::{self, BAD, GOOD, WARN};
+use super::{Core, Navigate};
+use crate::audio::capture::{self, CaptureEvent, DeviceInfo, Level, RecordOptions, Recorder};
+use crate::audio::wav::TakeMarker;
+use crate::transcribe::{convert, ggml, models};
+
+struct Download {
+    name: String,
+    done: Arc<AtomicU64>,
+    total: Arc<AtomicU64>,
+    cancel: Arc<AtomicBool>,
+}
+
+struct MicTest {
+    recorder: Recorder,
+    level: Option<Level>,
+    _dir: tempfile::TempDir,
+}
+
+#[derive(Default)]
+pub struct SettingsScreen {
+    download: Option<Download>,
+    import_dir: String,
+    custom_file: String,
+    devices: Option<Vec<DeviceInfo>>,
+    devices_loading: bool,
+    mic_test: Option<MicTest>,
+    fillers: Option<String>,
+    picked: Arc<Mutex<Option<PathBuf>>>,
+}
+
+impl SettingsScreen {
+    pub fn ui(&mut self, ui: &mut egui::Ui, core: &mut Core) -> Option<Navigate> {
+        if let Ok(mut picked) = self.picked.lock() {
+            if let Some(path) = picked.take() {
+                self.import_dir = path.display().to_string();
+            }
+        }
+        egui::ScrollArea::vertical().auto_shrink([false; 2]).show(ui, |ui| {
+            self.model_section(ui, core);
+            ui.separator();
+            self.microphone_section(ui, core);
+            ui.separator();
+            self.feedback_section(ui, core);
+            ui.separator();
+            ui.label(RichText::new("Data and appearance").heading());
+            ui.label(format!("Data folder: {}", core.data.root().display()));
+            ui.label(RichText::new("Sessions, recordings, models and your own mocks live here. To use another folder, start the app with --data-dir DIR or set INTERVIEW_COACH_DATA_DIR.").weak());
+            let mut dark = core.settings.dark_mode;
+            if ui.checkbox(&mut dark, "Dark theme").changed() {
+                core.settings.dark_mode = dark;
+                ui.ctx().set_theme(if dark { egui::Theme::Dark } else { egui::Theme::Light });
+                core.save_settings();
+            }
+        });
+        None
+    }
+
+    fn model_section(&mut self, ui: &mut egui::Ui, core: &mut Core) {
+        ui.label(RichText::new("Transcription model").heading());
+        match (&core.model.info, &core.model.error, core.model.loading) {
+            (_, _, true) => {
+                ui.label("Loading the model…");
+            }
+            (Some(info), _, _) => {
+                ui.colored_label(GOOD, format!("In use: {} ({})", info.path.display(), info.describe()));
+            }
+            (None, Some(err), _) => {
+                ui.colored_label(WARN, err);
+            }
+            _ => {}
+        }
+        ui.label(RichText::new("Transcription runs on this computer. Downloads come from whisper.cpp's published models and are checked against their SHA-1.").weak());
+        let installed = models::installed(&core.data.models());
+        egui::Grid::new("catalogue").num_columns(5).striped(true).show(ui, |ui| {
+            for head in ["Model", "Size", "Speed", "Accuracy", ""] {
+                ui.label(RichText::new(head).strong());
+            }
+            ui.end_row();
+            for entry in models::CATALOG {
+                let path = core.data.models().join(entry.file_name());
+                let have = installed.iter().any(|m| m.path == path && m.info.is_ok());
+                ui.label(if entry.recommended { format!("{} (recommended)", entry.name) } else { entry.name.to_owned() });
+                ui.label(format!("{} MB", entry.size_mb));
+                ui.label(entry.speed);
+                ui.label(entry.accuracy);
+                if have {
+                    if ui.button(format!("Use {}", entry.name)).clicked() {
+                        self.use_model(core, path);
+                    }
+                } else if self.download.as_ref().is_some_and(|d| d.name == entry.name) {
+                    ui.label("downloading…");
+                } else if ui.add_enabled(self.download.is_none(), egui::Button::new(format!("Download {}", entry.name))).clicked() {
+                    self.start_download(core, entry.name);
+                }
+                ui.end_row();
+            }
+        });
+        if let Some(d) = &self.download {
+            let (done, total) = (d.done.load(Ordering::Relaxed), d.total.load(Ordering::Relaxed));
+            ui.horizontal(|ui| {
+                let fraction = if total > 0 { done as f32 / total as f32 } else { 0.0 };
+                ui.add(egui::ProgressBar::new(fraction).text(format!("{}: {} of {} MB", d.name, done / 1_000_000, total.max(done) / 1_000_000)).desired_width(360.0));
+                if ui.button("Cancel download").clicked() {
+                    d.cancel.store(true, Ordering::Relaxed);
+                }
+            });
+            ui.ctx().request_repaint_after(std::time::Duration::from_millis(200));
+        }
+
+        ui.add_space(6.0);
+        ui.label(RichText::new("Import a faster-whisper (CTranslate2) model folder").strong());
+        ui.horizontal(|ui| {
+            let label = ui.label("Folder:");
+            ui.add(egui::TextEdit::singleline(&mut self.import_dir).desired_width(420.0).hint_text("…/model (with model.bin, vocabulary.txt)")).labelled_by(label.id);
+            if ui.button("Browse…").clicked() {
+                let picked = Arc::clone(&self.picked);
+                let ctx = ui.ctx().clone();
+                std::thread::spawn(move || {
+                    let folder = rfd::FileDialog::new().set_title("A faster-whisper model folder").pick_folder();
+                    if let (Some(folder), Ok(mut slot)) = (folder, picked.lock()) {
+                        *slot = Some(folder);
+                        ctx.request_repaint();
+                    }
+                });
+            }
+            if ui.add_enabled(!self.import_dir.trim().is_empty(), egui::Button::new("Import")).clicked() {
+                self.import(core);
+            }
+        });
+        ui.label(RichText::new("Or use any whisper.cpp ggml file").strong());
+        ui.horizontal(|ui| {
+            let label = ui.label("File:");
+            ui.add(egui::TextEdit::singleline(&mut self.custom_file).desired_width(420.0).hint_text("…/ggml-base.en.bin")).labelled_by(label.id);
+            if ui.add_enabled(!self.custom_file.trim().is_empty(), egui::Button::new("Use this file")).clicked() {
+                let path = PathBuf::from(self.custom_file.trim());
+                match ggml::validate(&path) {
+                    Ok(_) => self.use_model(core, path),
+                    Err(err) => core.error(err),
+                }
+            }
+        });
+        let label = ui.label("Transcription threads");
+        let mut threads = core.settings.threads();
+        let max = std::thread::available_parallelism().map_or(8, |n| n.get());
+        if ui.add(egui::Slider::new(&mut threads, 1..=max.max(1))).labelled_by(label.id).changed() {
+            core.settings.threads = Some(threads);
+            core.transcriber.send(crate::transcribe::service::Command::SetThreads(threads));
+            core.save_settings();
+        }
+        ui.label(RichText::new("Default: all cores but one, so recording and the window stay smooth.").weak());
+    }
+
+    fn use_model(&mut self, core: &mut Core, path: PathBuf) {
+        core.settings.model = Some(path.clone());
+        core.save_settings();
+        core.load_model(Some(path));
+    }
+
+    fn start_download(&mut self, core: &mut Core, name: &'static str) {
+        let done = Arc::new(AtomicU64::new(0));
+        let total = Arc::new(AtomicU64::new(0));
+        let cancel = Arc::new(AtomicBool::new(false));
+        self.download = Some(Download { name: name.to_owned(), done: Arc::clone(&done), total: Arc::clone(&total), cancel: Arc::clone(&cancel) });
+        let dir = core.data.models();
+        let ctx = core.ctx.clone();
+        core.spawn(move || {
+            let result = models::download_named(name, &dir, &cancel, &mut |p| {
+                done.store(p.done, Ordering::Relaxed);
+                total.store(p.total.unwrap_or(0), Ordering::Relaxed);
+                ctx.request_repaint();
+            });
+            Box::new(move |core: &mut Core| match result {
+                Ok(info) => {
+                    core.info(format!("Downloaded {}", info.path.display()));
+                    core.settings.model = Some(info.path.clone());
+                    core.save_settings();
+                    core.load_model(Some(info.path));
+                }
+                Err(err) => core.error(err),
+            })
+        });
+    }
+
+    fn import(&mut self, core: &mut Core) {
+        let source = PathBuf::from(self.import_dir.trim());
+        let name = source.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "imported".into());
+        let dest = core.data.models().join(format!("ggml-{name}.bin"));
+        if let Err(err) = crate::store::create_private_dir(&core.data.models()) {
+            core.error(format!("Cannot create {}: {err}", core.data.models().display()));
+            return;
+        }
+        core.info(format!("Importing {}…", source.display()));
+        core.spawn(move || {
+            let result = convert::convert_ct2(&source, &dest);
+            Box::new(move |core: &mut Core| match result {
+                Ok(summary) => {
+                    core.info(format!("Imported {}", summary.out.display()));
+                    core.settings.model = Some(summary.out.clone());
+                    core.save_settings();
+                    core.load_model(Some(summary.out));
+                }
+                Err(err) => core.error(err),
+            })
+        });
+    }
+
+    fn microphone_section(&mut self, ui: &mut egui::Ui, core: &mut Core) {
+        ui.label(RichText::new("Microphone").heading());
+        if self.devices.is_none() && !self.devices_loading {
+            self.devices_loading = true;
+            let ctx = core.ctx.clone();
+            core.spawn(move || {
+                let result = capture::input_devices();
+                ctx.request_repaint();
+                Box::new(move |core: &mut Core| {
+                    if let Err(err) = &result {
+                        core.error(err);
+                    }
+                    core.ui_devices = Some(result.unwrap_or_default());
+                })
+            });
+        }
+        if let Some(devices) = core.ui_devices.take() {
+            self.devices = Some(devices);
+            self.devices_loading = false;
+        }
+        let selected = core.settings.input_device.clone();
+        let shown = selected.clone().unwrap_or_else(|| "System default".into());
+        let mut choice = None;
+        egui::ComboBox::from_label("Input device").selected_text(shown).show_ui(ui, |ui| {
+            if ui.selectable_label(selected.is_none(), "System default").clicked() {
+                choice = Some(None);
+            }
+            for device in self.devices.iter().flatten() {
+                if ui.selectable_label(selected.as_deref() == Some(&device.id), format!("{} ({})", device.name, device.id)).clicked() {
+                    choice = Some(Some(device.id.clone()));
+                }
+            }
+        });
+        if let Some(choice) = choice {
+            core.settings.input_device = choice;
+            core.save_settings();
+        }
+        if ui.button("Refresh devices").clicked() {
+            self.devices = None;
+        }
+        ui.horizontal(|ui| {
+            match &mut self.mic_test {
+                None => {
+                    if ui.button("Test the microphone").clicked() {
+                        self.start_mic_test(core);
+                    }
+                }
+                Some(test) => {
+                    let mut failed = None;
+                    while let Ok(event) = test.recorder.events.try_recv() {
+                        match event {
+                            CaptureEvent::Level(level) => test.level = Some(level),
+                            CaptureEvent::FailedToStart(err) | CaptureEvent::Finished(Err((_, err))) => failed = Some(err),
+                            _ => {}
+                        }
+                    }
+                    widgets::level_meter(ui, test.level.as_ref());
+                    let stop = ui.button("Stop the test").clicked();
+                    ui.ctx().request_repaint_after(std::time::Duration::from_millis(50));
+                    if let Some(err) = failed {
+                        core.error(err);
+                        self.mic_test = None;
+                    } else if stop {
+                        self.mic_test = None;
+                    }
+                }
+            }
+        });
+    }
+
+    fn start_mic_test(&mut self, core: &mut Core) {
+        let Ok(dir) = tempfile::tempdir() else {
+            core.error("Cannot create a temporary folder for the test.");
+            return;
+        };
+        let ctx = core.ctx.clone();
+        let recorder = Recorder::start(
+            RecordOptions {
+                device: core.settings.input_device.clone(),
+                out: dir.path().join("mic-test.wav"),
+                marker: TakeMarker { started_at: chrono::Utc::now(), ..Default::default() },
+                max_seconds: Some(120.0),
+                stream_audio: false,
+            },
+            Arc::new(move || ctx.request_repaint()),
+        );
+        self.mic_test = Some(MicTest { recorder, level: None, _dir: dir });
+    }
+
+    fn feedback_section(&mut self, ui: &mut egui::Ui, core: &mut Core) {
+        ui.label(RichText::new("Feedback").heading());
+        let text = self.fillers.get_or_insert_with(|| core.settings.fillers.join(", "));
+        let label = ui.label("Filler words (comma-separated)");
+        let response = ui.add(egui::TextEdit::singleline(text).desired_width(f32::INFINITY)).labelled_by(label.id);
+        if response.lost_focus() {
+            let list: Vec<String> = text.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
+            if list != core.settings.fillers {
+                core.settings.fillers = list;
+                core.save_settings();
+            }
+        }
+        ui.horizontal(|ui| {
+            let label = ui.label("Pace band (words per minute)");
+            let mut low = core.settings.pace_min_wpm;
+            let mut high = core.settings.pace_max_wpm;
+            let a = ui.add(egui::DragValue::new(&mut low).range(60.0..=250.0).prefix("from ")).labelled_by(label.id);
+            let b = ui.add(egui::DragValue::new(&mut high).range(60.0..=300.0).prefix("to ")).labelled_by(label.id);
+            if (a.changed() || b.changed()) && low < high {
+                core.settings.pace_min_wpm = low;
+                core.settings.pace_max_wpm = high;
+                core.save_settings();
+            }
+        });
+        ui.label(RichText::new("New settings apply to answers analysed from now on.").weak());
+        if core.settings.fillers.is_empty() {
+            ui.colored_label(BAD, "No filler words: filler counts will be zero.");
+        }
+    }
+}

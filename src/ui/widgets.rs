@@ -1,0 +1,281 @@
+//! Small views shared by the screens.
+
+use eframe::egui::{self, Color32, RichText};
+
+use super::Core;
+use crate::analysis::{Feedback, FillerSource, clock};
+use crate::audio::capture::Level;
+use crate::content::{Library, Probe, Question, Stage};
+use crate::store::Level as Grade;
+use crate::transcribe::Transcript;
+
+pub const WARN: Color32 = Color32::from_rgb(230, 160, 40);
+pub const BAD: Color32 = Color32::from_rgb(220, 70, 60);
+pub const GOOD: Color32 = Color32::from_rgb(80, 170, 100);
+
+pub fn model_badge(ui: &mut egui::Ui, core: &Core) {
+    let m = &core.model;
+    if m.loading {
+        ui.label(RichText::new("loading model…").weak());
+    } else if let Some(info) = &m.info {
+        ui.label(RichText::new(format!("model: {}", info.describe())).weak());
+    } else if m.error.is_some() {
+        ui.label(RichText::new("no transcription model").color(WARN)).on_hover_text(m.error.clone().unwrap_or_default());
+    }
+}
+
+pub fn notices(ui: &mut egui::Ui, core: &mut Core) {
+    let mut dismiss = None;
+    for (i, notice) in core.notices.iter().enumerate().rev().take(4) {
+        ui.horizontal(|ui| {
+            let text = RichText::new(&notice.text);
+            ui.label(if notice.error { text.color(BAD) } else { text });
+            if notice.error && ui.small_button("Dismiss").clicked() {
+                dismiss = Some(i);
+            }
+        });
+    }
+    if let Some(i) = dismiss {
+        core.notices.remove(i);
+    }
+}
+
+/// A bar filling towards a budget, amber near it, red past it.
+pub fn budget_bar(ui: &mut egui::Ui, label: &str, elapsed: f64, budget: f64) {
+    let fraction = if budget > 0.0 { (elapsed / budget) as f32 } else { 0.0 };
+    let color = if fraction >= 1.0 {
+        BAD
+    } else if fraction >= 0.8 {
+        WARN
+    } else {
+        GOOD
+    };
+    let text = if elapsed > budget {
+        format!("{label}: {} over the {} budget", clock(elapsed - budget), clock(budget))
+    } else {
+        format!("{label}: {} of {}", clock(elapsed), clock(budget))
+    };
+    ui.add(egui::ProgressBar::new(fraction.min(1.0)).fill(color).text(text).desired_width(ui.available_width()));
+}
+
+pub fn level_meter(ui: &mut egui::Ui, level: Option<&Level>) {
+    let (peak, rms) = level.map_or((0.0, 0.0), |l| (l.peak, l.rms));
+    // A dB scale reads like a real meter: -60 dBFS empty, 0 dBFS full.
+    let db = 20.0 * rms.max(1e-6).log10();
+    let fill = ((db + 60.0) / 60.0).clamp(0.0, 1.0);
+    let color = if peak >= 0.99 { BAD } else { GOOD };
+    ui.add(egui::ProgressBar::new(fill).fill(color).text(format!("input level {db:.0} dB")).desired_width(220.0));
+    if let Some(level) = level {
+        if level.clipping {
+            ui.colored_label(BAD, "clipping: move back from the microphone");
+        } else if level.too_quiet {
+            ui.colored_label(WARN, "too quiet: is the right microphone selected?");
+        }
+    }
+}
+
+/// Text with `inline code` shown in monospace.
+pub fn rich_line(ui: &mut egui::Ui, text: &str) {
+    ui.horizontal_wrapped(|ui| {
+        ui.spacing_mut().item_spacing.x = 0.0;
+        for (i, part) in text.split('`').enumerate() {
+            if part.is_empty() {
+                continue;
+            }
+            if i % 2 == 1 {
+                ui.label(RichText::new(part).code());
+            } else {
+                ui.label(part);
+            }
+        }
+    });
+}
+
+pub fn bullet_list(ui: &mut egui::Ui, title: &str, items: &[String]) {
+    if items.is_empty() {
+        return;
+    }
+    ui.label(RichText::new(title).strong());
+    for item in items {
+        ui.horizontal_wrapped(|ui| {
+            ui.label("•");
+            rich_line(ui, item);
+        });
+    }
+}
+
+pub fn probes(ui: &mut egui::Ui, title: &str, probes: &[Probe], with_answers: bool) {
+    if probes.is_empty() {
+        return;
+    }
+    ui.label(RichText::new(title).strong());
+    for probe in probes {
+        ui.horizontal_wrapped(|ui| {
+            ui.label("•");
+            rich_line(ui, &probe.text);
+        });
+        if let (true, Some(answer)) = (with_answers, &probe.answer) {
+            ui.horizontal_wrapped(|ui| {
+                ui.add_space(16.0);
+                ui.label(RichText::new("→").weak());
+                rich_line(ui, answer);
+            });
+        }
+    }
+}
+
+/// The interviewer's notes for a question: strong answer, code, listen-for,
+/// red flags (question and stage), probes with their answers.
+pub fn answer_notes(ui: &mut egui::Ui, stage: &Stage, question: &Question) {
+    if let Some(strong) = &question.strong_answer {
+        ui.label(RichText::new("Strong answer").strong());
+        rich_line(ui, strong);
+    }
+    for block in &question.code {
+        if let Some(title) = &block.title {
+            ui.label(RichText::new(title).italics());
+        }
+        let mut code = block.text.clone();
+        ui.add(egui::TextEdit::multiline(&mut code).code_editor().interactive(false).desired_width(f32::INFINITY));
+    }
+    probes(ui, "Probes", &question.probes, true);
+    bullet_list(ui, "Listen for", &question.listen_for);
+    bullet_list(ui, "Listen for (stage)", &stage.listen_for);
+    bullet_list(ui, "Expect", &stage.expect);
+    bullet_list(ui, "Red flags", &question.red_flags);
+    bullet_list(ui, "Red flags (stage)", &stage.red_flags);
+    probes(ui, "Stage probes", &stage.probes, true);
+}
+
+/// This question's rubric rows with their level descriptions, and a
+/// self-grade selector per signal. Returns true when a grade changed.
+pub fn rubric_grades(ui: &mut egui::Ui, library: &Library, question: &Question, grades: &mut std::collections::BTreeMap<String, Grade>) -> bool {
+    let mut changed = false;
+    for signal_id in &question.signals {
+        let Some(signal) = library.signal(signal_id) else { continue };
+        ui.label(RichText::new(&signal.name).strong());
+        egui::Grid::new(("rubric", signal_id)).num_columns(4).striped(true).show(ui, |ui| {
+            for (level, cell) in Grade::ALL.iter().zip(signal.cells()) {
+                let selected = grades.get(signal_id) == Some(level);
+                let response = ui.selectable_label(selected, level.label()).on_hover_text(cell);
+                if response.clicked() {
+                    grades.insert(signal_id.clone(), *level);
+                    changed = true;
+                }
+            }
+            ui.end_row();
+            for cell in signal.cells() {
+                ui.add(egui::Label::new(RichText::new(cell).small()).wrap());
+            }
+            ui.end_row();
+        });
+        ui.add_space(4.0);
+    }
+    changed
+}
+
+/// Why a word is highlighted, if it is.
+fn word_note(feedback: Option<&Feedback>, start: f64, text: &str) -> Option<(Color32, String)> {
+    let f = feedback?;
+    let near = |t: f64| (t - start).abs() < 0.05;
+    if f.fillers.items.iter().any(|i| i.source == FillerSource::Transcript && near(i.start)) {
+        return Some((WARN, "filler word".into()));
+    }
+    if f.red_flags.iter().any(|m| near(m.start)) {
+        return Some((BAD, "red-flag phrase".into()));
+    }
+    let lower = text.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'').to_lowercase();
+    if ["i", "me", "my", "mine", "myself", "i'm", "i've", "i'd", "i'll"].contains(&lower.as_str()) {
+        return Some((GOOD, "'I': your own action".into()));
+    }
+    if ["we", "us", "our", "ours", "ourselves", "we're", "we've", "we'd", "we'll"].contains(&lower.as_str()) {
+        return Some((Color32::from_rgb(120, 150, 230), "'we': whose action was it?".into()));
+    }
+    if f.numbers.iter().any(|q| near(q.start)) {
+        return Some((Color32::from_rgb(90, 180, 200), "a number: quantified".into()));
+    }
+    None
+}
+
+/// The transcript as clickable words; fillers, I/we, numbers and red flags
+/// highlighted with a hover note; audio-detected fillers shown inline.
+/// Returns the time of a clicked word. `playhead` marks the word being spoken.
+pub fn transcript_words(ui: &mut egui::Ui, transcript: &Transcript, feedback: Option<&Feedback>, playhead: Option<f64>) -> Option<f64> {
+    if transcript.no_speech {
+        ui.colored_label(WARN, "No speech detected in this take.");
+        return None;
+    }
+    let mut clicked = None;
+    let audio_fillers: Vec<(f64, String)> = feedback
+        .map(|f| f.fillers.items.iter().filter(|i| i.source == FillerSource::Audio).map(|i| (i.start, i.word.clone())).collect())
+        .unwrap_or_default();
+    let mut next_audio = 0;
+    ui.horizontal_wrapped(|ui| {
+        for word in &transcript.words {
+            while next_audio < audio_fillers.len() && audio_fillers[next_audio].0 <= word.start {
+                let (at, filler) = &audio_fillers[next_audio];
+                ui.label(RichText::new(format!("({filler})")).color(WARN).italics())
+                    .on_hover_text(format!("'{filler}' heard in the audio at {} (whisper leaves these out)", clock(*at)));
+                next_audio += 1;
+            }
+            let mut text = RichText::new(&word.word);
+            let note = word_note(feedback, word.start, &word.word);
+            if let Some((color, _)) = &note {
+                text = text.color(*color).strong();
+            }
+            if playhead.is_some_and(|t| t >= word.start && t < word.end.max(word.start + 0.15)) {
+                text = text.background_color(ui.visuals().selection.bg_fill);
+            }
+            let hover = match &note {
+                Some((_, why)) => format!("{} at {}: click to play from here", why, clock(word.start)),
+                None => format!("{}: click to play from here", clock(word.start)),
+            };
+            if ui.add(egui::Label::new(text).sense(egui::Sense::click())).on_hover_text(hover).clicked() {
+                clicked = Some(word.start);
+            }
+        }
+        for (at, filler) in &audio_fillers[next_audio..] {
+            ui.label(RichText::new(format!("({filler})")).color(WARN).italics()).on_hover_text(format!("'{filler}' heard at {}", clock(*at)));
+        }
+    });
+    clicked
+}
+
+/// The metrics with their advice.
+pub fn feedback_view(ui: &mut egui::Ui, f: &Feedback) {
+    egui::Grid::new("metrics").num_columns(2).striped(true).show(ui, |ui| {
+        let mut row = |name: &str, value: String| {
+            ui.label(RichText::new(name).strong());
+            ui.label(value);
+            ui.end_row();
+        };
+        row("Duration", format!("{} ({} speaking)", clock(f.duration_s), clock(f.speaking_s)));
+        row("Words", format!("{}", f.words));
+        row("Pace", format!("{:.0} wpm ({:.0} while speaking)", f.wpm, f.articulation_wpm));
+        let by: Vec<String> = f.fillers.by_word.iter().map(|(w, n)| format!("{w} ×{n}")).collect();
+        row("Fillers", format!("{} · {:.1}/min · {:.1}/100 words {}", f.fillers.total, f.fillers.per_min, f.fillers.per_100_words, if by.is_empty() { String::new() } else { format!("({})", by.join(", ")) }));
+        row("Pauses ≥ 2 s", format!("{} · longest {:.1} s · {:.0}% silent", f.pauses.count, f.pauses.longest_s, f.pauses.silent_share * 100.0));
+        row("I / we", format!("{} / {}{}", f.i_words, f.we_words, f.i_share.map_or(String::new(), |s| format!(" ({:.0}% I)", s * 100.0))));
+        if let Some(star) = &f.star {
+            row(
+                "STAR (s)",
+                format!("S {:.0} · T {:.0} · A {:.0} · R {:.0}", star.situation.seconds, star.task.seconds, star.action.seconds, star.result.seconds),
+            );
+        }
+        row("Numbers", if f.numbers.is_empty() { "none".into() } else { f.numbers.iter().map(|n| n.text.clone()).collect::<Vec<_>>().join(", ") });
+        if !(f.key_points.covered.is_empty() && f.key_points.missed.is_empty()) {
+            row("Key points said", if f.key_points.covered.is_empty() { "none".into() } else { f.key_points.covered.join(", ") });
+            row("Key points missed", if f.key_points.missed.is_empty() { "none".into() } else { f.key_points.missed.join(", ") });
+        }
+        row("Trade-off phrases", format!("{}", f.tradeoffs.len()));
+        row("Hedges", format!("{}", f.hedges.len()));
+        if let Some(budget) = f.budget_s {
+            row("Budget", format!("{} of {}{}", clock(f.duration_s), clock(f64::from(budget)), if f.overrun_s > 0.0 { format!(", over by {}", clock(f.overrun_s)) } else { String::new() }));
+        }
+    });
+    ui.add_space(6.0);
+    for advice in &f.advice {
+        let text = RichText::new(format!("{} {}", if advice.warn { "!" } else { "·" }, advice.text));
+        ui.label(if advice.warn { text.color(WARN) } else { text });
+    }
+}

@@ -1,0 +1,195 @@
+//! The real app driven with egui_kittest: a whole practice loop with real
+//! speech through the virtual microphone and the real transcriber, and the
+//! screens' behaviour on bad data.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::*;
+use eframe::egui;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use interview_coach::paths::DataDir;
+use interview_coach::settings::Settings;
+use interview_coach::ui::App;
+
+fn harness(data: &Path) -> Harness<'static, Option<App>> {
+    let data = DataDir::new(data);
+    Harness::builder().with_size([1400.0, 2600.0]).with_max_steps(100).build_ui_state(
+        move |ui, state: &mut Option<App>| {
+            let app = state.get_or_insert_with(|| App::new(data.clone(), ui.ctx().clone()));
+            app.show(ui);
+        },
+        None,
+    )
+}
+
+fn app<'a>(h: &'a Harness<'static, Option<App>>) -> &'a App {
+    h.state().as_ref().expect("the app is built on the first frame")
+}
+
+/// Steps frames (with real time passing, for the workers) until `done`.
+fn step_until(h: &mut Harness<'static, Option<App>>, what: &str, timeout: Duration, done: impl Fn(&App) -> bool) {
+    let start = Instant::now();
+    loop {
+        h.step();
+        if h.state().as_ref().is_some_and(&done) {
+            return;
+        }
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn settle(h: &mut Harness<'static, Option<App>>) {
+    for _ in 0..3 {
+        h.step();
+    }
+}
+
+#[test]
+fn a_whole_practice_loop_with_real_speech() {
+    if !virtual_mic_available("a_whole_practice_loop_with_real_speech") {
+        return;
+    }
+    let Some(model) = test_model("a_whole_practice_loop_with_real_speech") else { return };
+    let _mic = lock_mic();
+    // Workers are this crate's binary, not the test harness.
+    // SAFETY: set before any thread of this test reads it; tests in this
+    // binary that spawn workers all want the same value.
+    unsafe { std::env::set_var("INTERVIEW_COACH_WORKER_EXE", bin()) };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = DataDir::new(dir.path());
+    Settings { model: Some(model), ..Settings::default() }.save(&data).expect("settings");
+    let script = "At my previous company our checkout service had an outage. I was responsible for the payment consumer. \
+                  I decided to add an alert and I wrote a post mortem. As a result we reduced recovery time to ten minutes.";
+    let speech = espeak(dir.path(), "answer", script, "en-us", 150);
+
+    let mut h = harness(dir.path());
+    step_until(&mut h, "the model to load", Duration::from_secs(60), |app| app.core.model.info.is_some());
+
+    // Start mock 3: behavioral questions get STAR and I/we feedback.
+    h.get_by_label("Start Mock 3 — Behavioral & Leadership").click();
+    settle(&mut h);
+    h.get_by_label_contains("Tell me about a production incident");
+    assert!(h.query_by_label("Strong answer").is_none(), "the strong answer stays hidden until the answer is recorded");
+
+    // Space records; the speech plays into the microphone; Space stops.
+    h.key_press(egui::Key::Space);
+    let start = Instant::now();
+    while h.query_by_label_contains("Recording ").is_none() {
+        assert!(start.elapsed() < Duration::from_secs(15), "the microphone did not start");
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let player = std::thread::spawn(move || play_into_mic(&speech));
+    let start = Instant::now();
+    while !player.is_finished() {
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(start.elapsed() < Duration::from_secs(60));
+    }
+    player.join().expect("paplay");
+    for _ in 0..25 {
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    h.key_press(egui::Key::Space);
+    step_until(&mut h, "the transcript and feedback", Duration::from_secs(90), |app| {
+        app.core.sessions.iter().flat_map(|s| &s.answers).any(|a| a.feedback.is_some())
+    });
+    settle(&mut h);
+
+    // Review: transcript beside the notes, metrics with advice.
+    let answer = app(&h).core.sessions.last().expect("session").answers[0].clone();
+    let transcript = answer.transcript.as_ref().expect("transcript");
+    let error_rate = wer(script, &transcript.text);
+    println!("recorded through the app, WER {:.1}%: {}", error_rate * 100.0, transcript.text);
+    assert!(error_rate < 0.35, "{}", transcript.text);
+    assert!(answer.duration_s > 8.0, "{}", answer.duration_s);
+    h.get_by_label("Strong answer");
+    h.get_by_label_contains("words per minute");
+    h.get_by_label("STAR (s)");
+    let feedback = answer.feedback.as_ref().expect("feedback");
+    assert!(feedback.i_words >= 3, "{feedback:?}");
+    assert!(feedback.star.as_ref().is_some_and(|s| !s.missing_result));
+
+    // Self-grade the first signal "Senior", and write a note.
+    h.get_all_by_label("Senior").next().expect("a Senior button").click();
+    settle(&mut h);
+    let session_id = app(&h).core.sessions.last().expect("session").id.clone();
+    let graded = app(&h).core.session(&session_id).expect("session").answers[0].grades.clone();
+    assert_eq!(graded.values().next().map(|l| l.label()), Some("Senior"));
+
+    // Finish: the reflection and summary; then the session is in history.
+    h.get_by_label("Finish and reflect").click();
+    settle(&mut h);
+    h.get_by_label("Finish and reflect").click();
+    settle(&mut h);
+    h.get_by_label("Start the 5-minute reflection");
+    h.get_by_label_contains("Weakest stage this time");
+    h.get_by_label("Progress").click();
+    settle(&mut h);
+    h.get_by_label(&format!("Review {session_id}"));
+
+    // It was saved: the file on disk has the transcript, feedback and grade.
+    let start = Instant::now();
+    loop {
+        h.step();
+        let saved = interview_coach::store::Store::new(data.sessions()).load(&session_id).ok();
+        if saved.as_ref().is_some_and(|s| s.ended_at.is_some() && s.answers[0].feedback.is_some() && !s.answers[0].grades.is_empty()) {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "the session was not saved");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn screens_work_without_a_model_or_microphone_and_report_bad_files() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // A corrupt session and a broken user mock are reported, not fatal.
+    let broken = dir.path().join("sessions/2026-01-01_000000_x");
+    std::fs::create_dir_all(&broken).expect("mkdir");
+    std::fs::write(broken.join("session.json"), b"{ not json").expect("write");
+    std::fs::create_dir_all(dir.path().join("mocks")).expect("mkdir");
+    std::fs::write(dir.path().join("mocks/mine.toml"), b"id = \"x\"\ntitle = [").expect("write");
+
+    let mut h = harness(dir.path());
+    settle(&mut h);
+    h.get_by_label("Start Mock 1 — Technical Phone Screen");
+    h.get_by_label("Start Mock 2 — System Design");
+    h.get_by_label_contains("First run: choose a transcription model");
+    h.get_by_label_contains("Skipped a session");
+    h.get_by_label_contains("mine.toml");
+
+    h.get_by_label("Settings").click();
+    settle(&mut h);
+    h.get_by_label("Download base.en");
+    h.get_by_label("Test the microphone");
+    h.get_by_label("Progress").click();
+    settle(&mut h);
+    h.get_by_label_contains("No sessions yet");
+    h.get_by_label("Home").click();
+    settle(&mut h);
+
+    // Peer mode shows the interviewer's view: probes and listen-for ticks.
+    h.get_by_label("With a peer").click();
+    settle(&mut h);
+    h.get_by_label("Start Mock 1 — Technical Phone Screen").click();
+    settle(&mut h);
+    h.get_by_label_contains("Tell me about a recent Go service");
+    h.get_by_label("Listen for (tick silently)");
+    h.get_by_label_contains("concrete ownership").click();
+    settle(&mut h);
+    // N moves on; the live-coding stage has a scratchpad and the Go snippets stay hidden.
+    for _ in 0..6 {
+        h.key_press(egui::Key::N);
+        settle(&mut h);
+    }
+    assert!(h.get_all_by_label_contains("Implement a concurrent rate limiter").next().is_some());
+    h.get_by_label("Scratchpad (saved with the answer)");
+    assert!(h.query_by_label_contains("func NewLimiter").is_none());
+}
