@@ -173,8 +173,40 @@ pub fn detect(samples: &[f32], words: &[(f64, f64)]) -> Vec<FilledPause> {
     let spectra = Spectra::new();
     voiced_runs(&analysis.frames, analysis.gate)
         .iter()
+        .filter(|run| next_to_a_pause(&analysis, run))
         .filter_map(|run| judge(samples, &analysis, run, &words, &spectra))
         .collect()
+}
+
+/// Within this many frames of either edge of a run a pause is looked for.
+const BORDER_WINDOW: usize = 20;
+/// That many consecutive frames under the gate make a pause (with 25 ms
+/// windows, about 85 ms of silence: longer than most stop closures).
+const BORDER_PAUSE_FRAMES: usize = 6;
+/// A steady voiced run this long needs no pause beside it.
+const LONG_RUN_FRAMES: usize = 45;
+
+/// A filled pause is a hesitation: it sits next to a silent pause, or is
+/// held long. In fluent speech a steady vowel between two tight word
+/// estimates is a word, not a filler (measured on espeak's very steady
+/// voices, which otherwise give false "uh"s mid-sentence).
+fn next_to_a_pause(analysis: &Analysis, run: &Run) -> bool {
+    let (Some(&first), Some(&last)) = (run.voiced.first(), run.voiced.last()) else { return false };
+    if last + 1 - first >= LONG_RUN_FRAMES {
+        return true;
+    }
+    let quiet = |i: usize| analysis.frames.get(i).is_some_and(|f| f.energy_db < analysis.gate);
+    let has_pause = |range: std::ops::Range<usize>| {
+        let mut streak = 0;
+        for i in range {
+            streak = if quiet(i) { streak + 1 } else { 0 };
+            if streak >= BORDER_PAUSE_FRAMES {
+                return true;
+            }
+        }
+        false
+    };
+    has_pause(first.saturating_sub(BORDER_WINDOW)..first) || has_pause(last + 1..last + 1 + BORDER_WINDOW)
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -201,7 +201,7 @@ pub fn analyze(transcript: &Transcript, audio: Option<&[f32]>, question: Option<
         .collect();
     let counts_um_uh = config.fillers.iter().any(|f| f.eq_ignore_ascii_case("um") || f.eq_ignore_ascii_case("uh"));
     if let (Some(samples), true) = (audio, counts_um_uh) {
-        let spans: Vec<(f64, f64)> = tokens.iter().map(|t| (t.start, t.end)).collect();
+        let spans = acoustic_spans(&tokens, transcript.settings.dtw);
         for pause in filled_pauses::detect(samples, &spans) {
             if !items.iter().any(|i| (i.start - pause.start).abs() < 0.3) {
                 items.push(FillerItem { word: pause.word.to_owned(), start: pause.start, source: FillerSource::Audio });
@@ -259,6 +259,30 @@ pub fn analyze(transcript: &Transcript, audio: Option<&[f32]>, question: Option<
     };
     feedback.advice = advise(&feedback, kind, transcript.no_speech, config);
     feedback
+}
+
+/// Where each word really is, for finding what lies between words. whisper's
+/// token timestamps run words together (a dropped "um" is swallowed by the
+/// next word's start); with DTW a word's end is accurate, so its start is
+/// estimated back from its end at this take's own speaking rate (seconds
+/// per letter), generously, never before the previous word's end.
+pub fn acoustic_spans(tokens: &[text::Token], dtw: bool) -> Vec<(f64, f64)> {
+    if !dtw {
+        return tokens.iter().map(|t| (t.start, t.end)).collect();
+    }
+    let letters = |t: &text::Token| t.text.chars().filter(|c| c.is_alphanumeric()).count().max(1) as f64;
+    let mut rates: Vec<f64> = tokens.windows(2).map(|w| (w[1].end - w[0].end) / letters(&w[1])).filter(|r| *r > 0.0).collect();
+    rates.sort_by(f64::total_cmp);
+    let per_letter = rates.get(rates.len() / 2).copied().unwrap_or(0.07).clamp(0.03, 0.12);
+    let mut spans = Vec::with_capacity(tokens.len());
+    let mut previous_end = 0.0f64;
+    for token in tokens {
+        let estimated = token.end - letters(token) * per_letter * 1.5 - 0.05;
+        let start = estimated.max(previous_end).max(token.start).min(token.end);
+        spans.push((start, token.end));
+        previous_end = token.end;
+    }
+    spans
 }
 
 /// 20-second windows (every 5 s) spoken outside the pace band, merged.
