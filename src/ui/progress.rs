@@ -123,7 +123,12 @@ impl Progress {
                 ui.end_row();
                 for session in core_ref.sessions.iter().rev() {
                     ui.label(session.started_at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M").to_string());
-                    ui.label(session.scope());
+                    let title = core_ref.library.mock(&session.mock_id).map_or(session.mock_id.clone(), |m| m.title.clone());
+                    let what = match session.stage_id.as_deref().and_then(|st| core_ref.library.stage(&session.mock_id, st)) {
+                        Some((_, stage)) => format!("{title} · {}", stage.title),
+                        None => title,
+                    };
+                    ui.label(what);
                     ui.label(session.answers.len().to_string());
                     ui.label(clock(session.answers.iter().map(|a| a.duration_s).sum()));
                     let over = session.answers.iter().filter(|a| a.overrun_s > 0.0).count();
@@ -131,17 +136,17 @@ impl Progress {
                     let grades: Vec<f64> = session.answers.iter().filter_map(|a| a.average_grade()).collect();
                     ui.label(if grades.is_empty() { "–".to_owned() } else { format!("{:.1}", grades.iter().sum::<f64>() / grades.len() as f64) });
                     ui.horizontal(|ui| {
-                        if ui.small_button(format!("Review {}", session.id)).on_hover_text("Open the session").clicked() {
+                        if ui.small_button("Review").on_hover_text(format!("Open session {}", session.id)).clicked() {
                             go = Some(Navigate::Review { session_id: session.id.clone(), answer: None });
                         }
-                        if ui.small_button(format!("Transcribe {} again", session.id)).on_hover_text("With the current model").clicked() {
+                        if ui.small_button("Transcribe again").on_hover_text("All answers, with the current model").clicked() {
                             retranscribe = Some(session.id.clone());
                         }
                         if self.confirm_delete.as_deref() == Some(&session.id) {
-                            if ui.small_button(format!("Really delete {}", session.id)).clicked() {
+                            if ui.small_button(RichText::new("Really delete?").color(super::widgets::BAD)).clicked() {
                                 delete = Some(session.id.clone());
                             }
-                        } else if ui.small_button(format!("Delete {}", session.id)).clicked() {
+                        } else if ui.small_button("Delete").on_hover_text("Delete this session and its recordings").clicked() {
                             self.confirm_delete = Some(session.id.clone());
                         }
                     });

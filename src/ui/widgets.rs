@@ -154,20 +154,18 @@ pub fn rubric_grades(ui: &mut egui::Ui, library: &Library, question: &Question, 
     for signal_id in &question.signals {
         let Some(signal) = library.signal(signal_id) else { continue };
         ui.label(RichText::new(&signal.name).strong());
-        egui::Grid::new(("rubric", signal_id)).num_columns(4).striped(true).show(ui, |ui| {
+        let text_width = (ui.available_width() - 90.0).max(120.0);
+        egui::Grid::new(("rubric", signal_id)).num_columns(2).striped(true).max_col_width(text_width).show(ui, |ui| {
             for (level, cell) in Grade::ALL.iter().zip(signal.cells()) {
                 let selected = grades.get(signal_id) == Some(level);
-                let response = ui.selectable_label(selected, level.label()).on_hover_text(cell);
+                let response = ui.selectable_label(selected, level.label()).on_hover_text(format!("{}: {cell}", signal.name));
                 if response.clicked() {
                     grades.insert(signal_id.clone(), *level);
                     changed = true;
                 }
-            }
-            ui.end_row();
-            for cell in signal.cells() {
                 ui.add(egui::Label::new(RichText::new(cell).small()).wrap());
+                ui.end_row();
             }
-            ui.end_row();
         });
         ui.add_space(4.0);
     }
@@ -243,10 +241,11 @@ pub fn transcript_words(ui: &mut egui::Ui, transcript: &Transcript, feedback: Op
 
 /// The metrics with their advice.
 pub fn feedback_view(ui: &mut egui::Ui, f: &Feedback) {
-    egui::Grid::new("metrics").num_columns(2).striped(true).show(ui, |ui| {
+    let value_width = (ui.available_width() - 140.0).max(120.0);
+    egui::Grid::new("metrics").num_columns(2).striped(true).max_col_width(value_width).show(ui, |ui| {
         let mut row = |name: &str, value: String| {
             ui.label(RichText::new(name).strong());
-            ui.label(value);
+            ui.add(egui::Label::new(value).wrap());
             ui.end_row();
         };
         row("Duration", format!("{} ({} speaking)", clock(f.duration_s), clock(f.speaking_s)));
