@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::text::{Token, find_phrase, normalise, stem};
+use super::text::{Token, find_phrase, normalise};
 use crate::content::KeyPoint;
 
 /// A phrase found in the answer, with when it was said.
@@ -174,24 +174,13 @@ pub fn count_words(tokens: &[Token], words: &[&str]) -> usize {
     tokens.iter().filter(|t| words.contains(&t.text.as_str())).count()
 }
 
-/// Stems of a word list, for callers that match loosely.
-pub fn stems<'a>(words: &'a [&'a str]) -> Vec<&'a str> {
-    words.iter().map(|w| stem(w)).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::text::tokens;
-    use crate::transcribe::Word;
+    use crate::analysis::text::timed_tokens;
 
     fn tok(text: &str) -> Vec<Token> {
-        let words: Vec<Word> = text
-            .split_whitespace()
-            .enumerate()
-            .map(|(i, w)| Word { word: w.into(), start: i as f64, end: i as f64 + 0.5, p: 0.9 })
-            .collect();
-        tokens(&words)
+        timed_tokens(text, 1.0, 0.5)
     }
 
     #[test]

@@ -124,17 +124,11 @@ pub fn find(tokens: &[Token], list: &[String]) -> Vec<Found> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::text::tokens;
+    use crate::analysis::text::timed_tokens;
     use crate::settings::DEFAULT_FILLERS;
-    use crate::transcribe::Word;
 
     fn tok(text: &str) -> Vec<Token> {
-        let words: Vec<Word> = text
-            .split_whitespace()
-            .enumerate()
-            .map(|(i, w)| Word { word: w.into(), start: i as f64 * 0.4, end: i as f64 * 0.4 + 0.3, p: 0.9 })
-            .collect();
-        tokens(&words)
+        timed_tokens(text, 0.4, 0.3)
     }
 
     fn count(text: &str, extra: &[&str]) -> Vec<String> {

@@ -443,15 +443,11 @@ fn advise(f: &Feedback, kind: Option<QuestionKind>, no_speech: bool, config: &Co
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transcribe::{DecodeSettings, Word};
+    use crate::transcribe::DecodeSettings;
 
     /// A transcript with one word per `step` seconds.
     fn transcript(text: &str, step: f64) -> Transcript {
-        let words: Vec<Word> = text
-            .split_whitespace()
-            .enumerate()
-            .map(|(i, w)| Word { word: w.into(), start: i as f64 * step, end: i as f64 * step + step * 0.8, p: 0.9 })
-            .collect();
+        let words = text::timed_words(text, step, step * 0.8);
         let duration_s = words.len() as f64 * step;
         Transcript { text: text.into(), duration_s, segments: Vec::new(), words, no_speech: false, settings: DecodeSettings::default() }
     }

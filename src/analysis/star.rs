@@ -97,16 +97,10 @@ pub fn analyse(tokens: &[Token]) -> Star {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::text::tokens;
-    use crate::transcribe::Word;
+    use crate::analysis::text::timed_tokens;
 
     fn tok(text: &str) -> Vec<Token> {
-        let words: Vec<Word> = text
-            .split_whitespace()
-            .enumerate()
-            .map(|(i, w)| Word { word: w.into(), start: i as f64, end: i as f64 + 0.8, p: 0.9 })
-            .collect();
-        tokens(&words)
+        timed_tokens(text, 1.0, 0.8)
     }
 
     #[test]

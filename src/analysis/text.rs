@@ -74,6 +74,20 @@ pub fn find_phrase(tokens: &[Token], phrase: &[String]) -> Vec<usize> {
         .collect()
 }
 
+/// Test data: `text`'s words, one every `step` seconds, each `length` long.
+#[cfg(test)]
+pub fn timed_words(text: &str, step: f64, length: f64) -> Vec<Word> {
+    text.split_whitespace()
+        .enumerate()
+        .map(|(i, w)| Word { word: w.into(), start: i as f64 * step, end: i as f64 * step + length, p: 0.9 })
+        .collect()
+}
+
+#[cfg(test)]
+pub fn timed_tokens(text: &str, step: f64, length: f64) -> Vec<Token> {
+    tokens(&timed_words(text, step, length))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
