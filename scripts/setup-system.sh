@@ -5,7 +5,7 @@
 set -euo pipefail
 
 build_packages=(
-  pkg-config cmake clang libclang-dev   # whisper.cpp and its bindings
+  pkg-config cmake make clang libclang-dev   # whisper.cpp and its bindings
   libasound2-dev                        # cpal (ALSA)
   libx11-6 libx11-xcb1 libxcursor1 libxi6 libxkbcommon-x11-0 libxrandr2
   libegl1 libegl-mesa0 libgl1-mesa-dri  # the window, on any GPU or none

@@ -13,7 +13,8 @@ INTERVIEW_COACH_TEST_MODEL="$(scripts/test-model.sh target/release/interview-coa
 export INTERVIEW_COACH_TEST_MODEL
 
 # Real speech reaches the real capture path through a PulseAudio null sink.
-eval "$(scripts/virtual-mic.sh start)"
+mic_env="$(scripts/virtual-mic.sh start)"   # fails the run if PulseAudio does not start
+eval "$mic_env"
 trap 'scripts/virtual-mic.sh stop' EXIT
 
 cargo test --release --locked --no-fail-fast "$@"

@@ -227,11 +227,26 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
                 return Ok(if reports.iter().any(|r| r.error.is_some()) { ExitCode::FAILURE } else { ExitCode::SUCCESS });
             }
+            let store = Store::new(data.sessions());
+            let mut failed = false;
             for file in files {
-                let repaired = wav::repair(&file)?;
-                println!("{}: repaired, {:.2} s", file.display(), repaired.duration_s);
+                match takes::recover_take(&store, &file) {
+                    None => eprintln!("{}: still being recorded by a running interview-coach; left alone", file.display()),
+                    Some(report) => match report.error {
+                        None => println!(
+                            "{}: repaired, {:.2} s{}",
+                            file.display(),
+                            report.duration_s,
+                            report.session_id.map(|s| format!(", given back to session {s}")).unwrap_or_default()
+                        ),
+                        Some(err) => {
+                            failed = true;
+                            eprintln!("error: {}: {err}", file.display());
+                        }
+                    },
+                }
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
         }
     }
 }
@@ -492,7 +507,11 @@ fn record_command(
             let budget = q.question.budget_s;
             let mut session = match &session_id {
                 Some(id) => store.load(id)?,
-                None => Session::new(&q.mock.id, None, crate::store::Mode::Solo, chrono::Utc::now()),
+                None => {
+                    let mut session = Session::new(&q.mock.id, None, crate::store::Mode::Solo, chrono::Utc::now());
+                    store.make_unique(&mut session);
+                    session
+                }
             };
             let (index, path, marker) = takes::begin_answer(&store, &mut session, question_id, budget, chrono::Utc::now())?;
             filed = Some((session, index));

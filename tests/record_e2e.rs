@@ -47,7 +47,7 @@ fn records_real_speech_at_the_right_time() {
     let dir = tempfile::tempdir().expect("temp dir");
     let speech = espeak(dir.path(), "speech", SPEECH, "en-us", 160);
     let out = dir.path().join("take.wav");
-    let (child, started) = start_recording(&["--seconds", "10", "--out", out.to_str().expect("utf-8 path")], dir.path());
+    let (child, started) = start_recording(&["--seconds", "14", "--out", out.to_str().expect("utf-8 path")], dir.path());
     std::thread::sleep(Duration::from_millis(1500));
     let played_at = started.elapsed().as_secs_f64();
     play_into_mic(&speech);
@@ -57,15 +57,17 @@ fn records_real_speech_at_the_right_time() {
     let recorded = read_16k(&out);
     let reference = read_16k(&speech);
     // Duration: exactly what was asked for.
-    assert!((recorded.len() as f64 / 16_000.0 - 10.0).abs() < 0.01, "duration {}", recorded.len());
+    assert!((recorded.len() as f64 / 16_000.0 - 14.0).abs() < 0.01, "duration {}", recorded.len());
     // Silence before the speech, speech where it was played.
     let (lag, correlation) = best_alignment(&recorded, &reference, 5 * 16_000);
     let offset = lag as f64 / 16_000.0;
     println!("speech found at {offset:.3} s (played at {played_at:.3} s), correlation {correlation:.3}");
     assert!(correlation > 0.9, "recorded audio does not match the speech: correlation {correlation}");
-    assert!((offset - played_at).abs() < 0.4, "speech at {offset:.2} s, played at {played_at:.2} s");
+    // paplay's own start-up adds a little on a busy machine.
+    assert!(offset >= played_at - 0.1 && offset - played_at < 0.8, "speech at {offset:.2} s, played at {played_at:.2} s");
     assert!(rms(&recorded[..(lag.saturating_sub(1600))]) < 1e-3, "noise before the speech");
-    assert!(rms(&recorded[lag..lag + reference.len()]) > 0.02, "speech too quiet");
+    let end = (lag + reference.len()).min(recorded.len());
+    assert!(rms(&recorded[lag..end]) > 0.02, "speech too quiet");
 }
 
 #[test]

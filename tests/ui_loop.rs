@@ -17,9 +17,11 @@ use interview_coach::ui::App;
 
 fn harness(data: &Path) -> Harness<'static, Option<App>> {
     let data = DataDir::new(data);
+    // Workers are this crate's binary, not the test harness.
+    let worker = std::path::PathBuf::from(bin());
     Harness::builder().with_size([1400.0, 2600.0]).with_max_steps(100).build_ui_state(
         move |ui, state: &mut Option<App>| {
-            let app = state.get_or_insert_with(|| App::new(data.clone(), ui.ctx().clone()));
+            let app = state.get_or_insert_with(|| App::with_worker(data.clone(), ui.ctx().clone(), worker.clone()));
             app.show(ui);
         },
         None,
@@ -56,10 +58,6 @@ fn a_whole_practice_loop_with_real_speech() {
     }
     let Some(model) = test_model("a_whole_practice_loop_with_real_speech") else { return };
     let _mic = lock_mic();
-    // Workers are this crate's binary, not the test harness.
-    // SAFETY: set before any thread of this test reads it; tests in this
-    // binary that spawn workers all want the same value.
-    unsafe { std::env::set_var("INTERVIEW_COACH_WORKER_EXE", bin()) };
     let dir = tempfile::tempdir().expect("temp dir");
     let data = DataDir::new(dir.path());
     Settings { model: Some(model), ..Settings::default() }.save(&data).expect("settings");

@@ -292,6 +292,8 @@ fn pace_stretches(tokens: &[text::Token], config: &Config) -> Vec<PaceStretch> {
     let Some(last) = tokens.last() else { return Vec::new() };
     let first = tokens[0].start;
     let mut stretches: Vec<PaceStretch> = Vec::new();
+    // Windows merged into the last stretch, for its average pace.
+    let mut merged = 0.0f64;
     let mut at = first;
     while at + WINDOW <= last.end + 0.01 {
         let n = tokens.iter().filter(|t| t.start >= at && t.start < at + WINDOW).count();
@@ -300,10 +302,14 @@ fn pace_stretches(tokens: &[text::Token], config: &Config) -> Vec<PaceStretch> {
             let fast = wpm > config.pace_max_wpm;
             match stretches.last_mut() {
                 Some(s) if s.end >= at && (s.wpm > config.pace_max_wpm) == fast => {
-                    s.wpm = (s.wpm * (s.end - s.start) / WINDOW + wpm) / ((s.end - s.start) / WINDOW + 1.0);
+                    s.wpm = (s.wpm * merged + wpm) / (merged + 1.0);
+                    merged += 1.0;
                     s.end = at + WINDOW;
                 }
-                _ => stretches.push(PaceStretch { start: at, end: at + WINDOW, wpm }),
+                _ => {
+                    stretches.push(PaceStretch { start: at, end: at + WINDOW, wpm });
+                    merged = 1.0;
+                }
             }
         }
         at += STEP;

@@ -432,7 +432,7 @@ fn open(options: &RecordOptions) -> Result<Opened, CaptureError> {
     // A short buffer (about 20 ms): the default can be seconds long (ALSA's
     // PulseAudio plug-in), and what sits in it is lost if the app is killed.
     if let cpal::SupportedBufferSize::Range { min, max } = *supported.buffer_size() {
-        config.buffer_size = cpal::BufferSize::Fixed((sample_rate / 50).clamp(min, max));
+        config.buffer_size = cpal::BufferSize::Fixed((sample_rate / 50).max(min).min(max.max(min)));
     }
     // Four seconds of slack: the recorder drains every 10 ms.
     let (producer, consumer) = HeapRb::<f32>::new(sample_rate as usize * 4).split();

@@ -34,6 +34,10 @@ pub struct TakeMarker {
     pub session_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub question_id: Option<String>,
+    /// The recording process, so a take still being recorded (by another
+    /// running instance) is never "recovered" under its feet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
     #[serde(default)]
     pub budget_s: u32,
     pub started_at: chrono::DateTime<chrono::Utc>,
@@ -76,20 +80,24 @@ pub struct TakeWriter {
 }
 
 impl TakeWriter {
-    /// Creates the WAV and its marker (removed by `finish`).
+    /// Creates the WAV (its header on disk at once) and then its marker
+    /// (removed by `finish`): a marker never points at a missing file.
     pub fn create(path: &Path, marker: &TakeMarker) -> Result<TakeWriter, WavError> {
         let write_err = |e: &dyn std::fmt::Display| WavError::Write { path: path.to_owned(), reason: e.to_string() };
-        let marker_json = serde_json::to_vec(marker).map_err(|e| write_err(&e))?;
-        crate::store::write_atomic(&marker_path(path), &marker_json).map_err(|e| write_err(&e))?;
         let file = crate::store::atomic::private_options().read(true).open(path).map_err(|e| write_err(&e))?;
         let writer = hound::WavWriter::new(BufWriter::new(DurableFile(file)), take_spec()).map_err(|e| write_err(&e))?;
-        Ok(TakeWriter {
+        let mut take = TakeWriter {
             path: path.to_owned(),
             writer: Some(writer),
             samples: 0,
             last_checkpoint: Instant::now(),
             checkpoint: Duration::from_millis(500),
-        })
+        };
+        take.checkpoint_now()?;
+        let marker = TakeMarker { pid: Some(std::process::id()), ..marker.clone() };
+        let marker_json = serde_json::to_vec(&marker).map_err(|e| write_err(&e))?;
+        crate::store::write_atomic(&marker_path(path), &marker_json).map_err(|e| write_err(&e))?;
+        Ok(take)
     }
 
     pub fn path(&self) -> &Path {
@@ -163,9 +171,18 @@ pub struct Repaired {
 }
 
 /// Rebuilds the RIFF and data sizes of a WAV from its size on disk (a crash
-/// leaves the sizes of the last checkpoint), drops a torn last sample, and
-/// removes the take's marker. Returns the repaired duration.
+/// leaves the sizes of the last checkpoint) and drops a torn last sample. A
+/// file killed before its header reached the disk becomes an empty take.
+/// The marker is read, not removed: the caller removes it once the take is
+/// safely given back (`remove_marker`).
 pub fn repair(path: &Path) -> Result<Repaired, WavError> {
+    let marker = std::fs::read(marker_path(path)).ok().and_then(|bytes| serde_json::from_slice::<TakeMarker>(&bytes).ok());
+    let head = std::fs::read(path).map(|b| b.into_iter().take(44).collect::<Vec<u8>>()).unwrap_or_default();
+    if head.len() < 44 && (head.is_empty() || head.starts_with(b"RIFF")) {
+        let write_err = |e: hound::Error| WavError::Write { path: path.to_owned(), reason: e.to_string() };
+        hound::WavWriter::create(path, take_spec()).map_err(write_err)?.finalize().map_err(write_err)?;
+        return Ok(Repaired { path: path.to_owned(), duration_s: 0.0, marker });
+    }
     let bad = |reason: String| WavError::NotRepairable { path: path.to_owned(), reason };
     let io_err = |e: io::Error| WavError::Write { path: path.to_owned(), reason: e.to_string() };
     let mut file = OpenOptions::new().read(true).write(true).open(path).map_err(|e| WavError::Read {
@@ -212,16 +229,26 @@ pub fn repair(path: &Path) -> Result<Repaired, WavError> {
     file.seek(SeekFrom::Start(data_start as u64 - 4)).map_err(io_err)?;
     file.write_all(&data_len_u32.to_le_bytes()).map_err(io_err)?;
     file.sync_all().map_err(io_err)?;
-
-    let marker_file = marker_path(path);
-    let marker = std::fs::read(&marker_file).ok().and_then(|bytes| serde_json::from_slice::<TakeMarker>(&bytes).ok());
-    match std::fs::remove_file(&marker_file) {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => return Err(WavError::Write { path: marker_file, reason: e.to_string() }),
-    }
     let frames = data_len / block_align;
     Ok(Repaired { path: path.to_owned(), duration_s: frames as f64 / f64::from(rate), marker })
+}
+
+/// The take is safe: it is no longer unfinished.
+pub fn remove_marker(wav: &Path) -> Result<(), WavError> {
+    let marker_file = marker_path(wav);
+    match std::fs::remove_file(&marker_file) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(WavError::Write { path: marker_file, reason: e.to_string() }),
+    }
+}
+
+/// Is the process that wrote a marker still running (on another take)?
+pub fn recorder_alive(marker: &TakeMarker) -> bool {
+    match marker.pid {
+        Some(pid) if pid != std::process::id() => Path::new("/proc").join(pid.to_string()).exists(),
+        _ => false,
+    }
 }
 
 /// Takes left unfinished under `dir` (recursively): WAVs with a marker.
@@ -283,7 +310,7 @@ mod tests {
     fn an_abandoned_take_is_repaired_from_its_size() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("b.wav");
-        let marker = TakeMarker { session_id: Some("s".into()), question_id: Some("m/s/q".into()), budget_s: 60, started_at: chrono::Utc::now() };
+        let marker = TakeMarker { session_id: Some("s".into()), question_id: Some("m/s/q".into()), budget_s: 60, started_at: chrono::Utc::now(), pid: None };
         let mut writer = TakeWriter::create(&path, &marker).expect("create");
         writer.write(&tone(8_000)).expect("write");
         writer.checkpoint_now().expect("checkpoint");
@@ -298,7 +325,8 @@ mod tests {
         assert_eq!(unfinished_takes(dir.path()), vec![path.clone()]);
         let repaired = repair(&path).expect("repair");
         assert_eq!(repaired.duration_s, 1.0);
-        assert_eq!(repaired.marker, Some(marker));
+        assert_eq!(repaired.marker, Some(TakeMarker { pid: Some(std::process::id()), ..marker }));
+        remove_marker(&path).expect("remove marker");
         assert!(unfinished_takes(dir.path()).is_empty());
         let (samples, _) = read_mono(&path).expect("read");
         assert_eq!(samples.len(), 16_000);
@@ -320,6 +348,15 @@ mod tests {
         f.write_all(&0u32.to_le_bytes()).expect("zero");
         drop(f);
         assert_eq!(repair(&path).expect("repair").duration_s, 0.25);
+    }
+
+    #[test]
+    fn a_take_killed_before_its_header_is_an_empty_take() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("e.wav");
+        std::fs::write(&path, b"").expect("write");
+        assert_eq!(repair(&path).expect("repair").duration_s, 0.0);
+        assert_eq!(read_mono(&path).expect("a valid empty WAV").0.len(), 0);
     }
 
     #[test]

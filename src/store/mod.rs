@@ -63,6 +63,17 @@ impl Store {
         Ok(self.root.join(id))
     }
 
+    /// Makes a new session's id unique on disk (two sessions started in the
+    /// same second, or in the repeated hour when clocks go back).
+    pub fn make_unique(&self, session: &mut Session) {
+        let base = session.id.clone();
+        let mut n = 2;
+        while self.session_dir(&session.id).is_ok_and(|dir| dir.exists()) {
+            session.id = format!("{base}-{n}");
+            n += 1;
+        }
+    }
+
     /// Writes the session atomically, creating its folder if needed.
     pub fn save(&self, session: &Session) -> Result<(), StoreError> {
         let dir = self.session_dir(&session.id)?;

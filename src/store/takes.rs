@@ -50,6 +50,7 @@ pub fn new_answer(
         question_id: Some(question_id.to_owned()),
         budget_s,
         started_at,
+        pid: None,
     };
     Ok((session.answers.len() - 1, dir.join(wav_name), marker))
 }
@@ -65,21 +66,32 @@ pub struct Recovery {
 }
 
 /// Repairs every take under the store left unfinished by a crash or kill and
-/// marks its answer "recovered" with the repaired duration.
+/// marks its answer "recovered" with the repaired duration. Takes another
+/// running process is still recording are left alone.
 pub fn recover_unfinished(store: &Store) -> Vec<Recovery> {
-    wav::unfinished_takes(store.root()).into_iter().map(|path| recover_one(store, &path)).collect()
+    wav::unfinished_takes(store.root()).into_iter().filter_map(|path| recover_take(store, &path)).collect()
 }
 
-fn recover_one(store: &Store, path: &Path) -> Recovery {
+/// Repairs one take and gives it back to its session; the marker goes only
+/// once that is saved, so a failure is retried at the next start. `None`
+/// when the take is still being recorded.
+pub fn recover_take(store: &Store, path: &Path) -> Option<Recovery> {
+    let marker_file = wav::marker_path(path);
+    let marker = std::fs::read(&marker_file).ok().and_then(|b| serde_json::from_slice::<TakeMarker>(&b).ok());
+    if marker.as_ref().is_some_and(wav::recorder_alive) {
+        return None;
+    }
+    let failed = |err: String| Recovery { wav: path.to_owned(), duration_s: 0.0, session_id: None, error: Some(err) };
     let repaired = match wav::repair(path) {
         Ok(repaired) => repaired,
-        Err(err) => {
-            return Recovery { wav: path.to_owned(), duration_s: 0.0, session_id: None, error: Some(err.to_string()) };
-        }
+        Err(err) => return Some(failed(err.to_string())),
     };
     let session_id = repaired.marker.as_ref().and_then(|m| m.session_id.clone());
-    let error = attach(store, &repaired).err().map(|e| e.to_string());
-    Recovery { wav: path.to_owned(), duration_s: repaired.duration_s, session_id, error }
+    let error = match attach(store, &repaired) {
+        Ok(()) => wav::remove_marker(path).err().map(|e| e.to_string()),
+        Err(err) => Some(err.to_string()),
+    };
+    Some(Recovery { wav: path.to_owned(), duration_s: repaired.duration_s, session_id, error })
 }
 
 fn attach(store: &Store, repaired: &wav::Repaired) -> Result<(), StoreError> {

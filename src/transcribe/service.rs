@@ -23,8 +23,10 @@ pub enum Command {
     TranscribeFile { key: TakeKey, path: PathBuf },
     /// Live audio (16 kHz mono) of a take being recorded.
     StreamAudio { key: TakeKey, samples: Vec<f32> },
-    /// The take is finished: transcribe what is left and report `Done`.
-    StreamEnd { key: TakeKey, duration_s: f64 },
+    /// The take is finished: transcribe what is left and report `Done`. If
+    /// a chunk failed (say the worker crashed mid-answer), the take's WAV is
+    /// transcribed whole instead.
+    StreamEnd { key: TakeKey, duration_s: f64, wav: Option<PathBuf> },
     /// Drop queued work for a take.
     Forget { key: TakeKey },
 }
@@ -124,25 +126,29 @@ fn run(mut client: WorkerClient, mut threads: usize, commands: &Receiver<Command
                     }
                 }
             }
-            Command::StreamEnd { key, duration_s } => {
+            Command::StreamEnd { key, duration_s, wav } => {
                 if forgotten.remove(&key) {
                     live.remove(&key);
                     continue;
                 }
                 let mut take = live.remove(&key).unwrap_or(Live { chunker: Chunker::new(), parts: Vec::new(), failed: None });
-                if let Some(error) = take.failed {
-                    send(Event::Failed { key, error });
-                    continue;
-                }
-                if let Some(tail) = take.chunker.finish() {
-                    let previous = take.parts.last().map(|(_, p)| p.text.clone()).unwrap_or_default();
-                    match client.transcribe_chunk(&tail.samples, threads, &previous) {
-                        Ok(part) => take.parts.push((tail.offset_s, part)),
-                        Err(err) => {
-                            send(Event::Failed { key, error: err.to_string() });
-                            continue;
+                if take.failed.is_none() {
+                    if let Some(tail) = take.chunker.finish() {
+                        let previous = take.parts.last().map(|(_, p)| p.text.clone()).unwrap_or_default();
+                        match client.transcribe_chunk(&tail.samples, threads, &previous) {
+                            Ok(part) => take.parts.push((tail.offset_s, part)),
+                            Err(err) => take.failed = Some(err.to_string()),
                         }
                     }
+                }
+                if let Some(error) = take.failed {
+                    // The recording is complete on disk: transcribe it whole.
+                    match wav.map(|path| client.transcribe_file(&path, threads)) {
+                        Some(Ok(transcript)) => send(Event::Done { key, transcript }),
+                        Some(Err(err)) => send(Event::Failed { key, error: err.to_string() }),
+                        None => send(Event::Failed { key, error }),
+                    }
+                    continue;
                 }
                 if !client.has_model() {
                     send(Event::Failed { key, error: WorkerError::NoModel.to_string() });

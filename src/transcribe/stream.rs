@@ -71,7 +71,8 @@ impl Chunker {
         let mut sorted = energies.clone();
         sorted.sort_by(f32::total_cmp);
         let loud = sorted[sorted.len() * 9 / 10];
-        let threshold = (loud * 0.01).max(1e-7).min(1e-4);
+        // 20 dB below the loud frames, so a noisy laptop microphone's pauses count.
+        let threshold = (loud * 0.01).clamp(1e-7, 1e-3);
         let last_full = (self.pending.len().min(MAX_CHUNK)) / FRAME;
         let mut best: Option<usize> = None;
         let mut run = 0;

@@ -18,7 +18,7 @@ use crate::settings::Settings;
 use crate::store::{Session, Store, takes};
 use crate::transcribe::ggml::ModelInfo;
 use crate::transcribe::service::{Command, Event, TakeKey, Transcriber};
-use crate::transcribe::{Transcript, models, worker};
+use crate::transcribe::{Transcript, models};
 
 /// A message at the bottom of the window.
 #[derive(Debug, Clone)]
@@ -40,6 +40,7 @@ pub struct ModelStatus {
 /// Results of background jobs.
 pub enum JobDone {
     Saved { session_id: String, result: Result<(), String> },
+    Deleted { session_id: String, result: Result<(), String> },
     Feedback { session_id: String, answer: usize, result: Result<Feedback, String> },
     Other(Box<dyn FnOnce(&mut Core) + Send>),
 }
@@ -66,7 +67,7 @@ pub struct Core {
     /// Takes waiting for their transcript.
     pending: HashMap<TakeKey, Pending>,
     next_key: TakeKey,
-    saver: Sender<(Session, Sender<JobDone>)>,
+    saver: Sender<(SaverJob, Sender<JobDone>)>,
     jobs_tx: Sender<JobDone>,
     jobs_rx: Receiver<JobDone>,
     pub ctx: egui::Context,
@@ -76,7 +77,7 @@ pub struct Core {
 }
 
 impl Core {
-    pub fn new(data: DataDir, ctx: egui::Context) -> Core {
+    pub fn new(data: DataDir, ctx: egui::Context, worker_exe: PathBuf) -> Core {
         let library = Library::load(Some(&data.mocks()));
         let (settings, settings_problem) = Settings::load(&data);
         let store = Store::new(data.sessions());
@@ -106,7 +107,7 @@ impl Core {
             ctx.set_theme(egui::Theme::Light);
         }
         let repaint = ctx.clone();
-        let transcriber = Transcriber::start(worker::worker_exe(), settings.threads(), Arc::new(move || repaint.request_repaint()));
+        let transcriber = Transcriber::start(worker_exe, settings.threads(), Arc::new(move || repaint.request_repaint()));
         let (jobs_tx, jobs_rx) = mpsc::channel();
         let saver = spawn_saver(store.clone(), ctx.clone());
         let mut core = Core {
@@ -212,19 +213,16 @@ impl Core {
     pub fn save(&mut self, session_id: &str) {
         if let Some(session) = self.session(session_id).cloned() {
             self.running_jobs += 1;
-            let _ = self.saver.send((session, self.jobs_tx.clone()));
+            let _ = self.saver.send((SaverJob::Save(Box::new(session)), self.jobs_tx.clone()));
         }
     }
 
-    /// Deletes a session and its recordings.
+    /// Deletes a session and its recordings, in order with its saves (a save
+    /// queued before the delete cannot bring it back).
     pub fn delete_session(&mut self, session_id: &str) {
-        match self.store.delete(session_id) {
-            Ok(()) => {
-                self.sessions.retain(|s| s.id != session_id);
-                self.info(format!("Deleted session {session_id}."));
-            }
-            Err(err) => self.error(err),
-        }
+        self.sessions.retain(|s| s.id != session_id);
+        self.running_jobs += 1;
+        let _ = self.saver.send((SaverJob::Delete(session_id.to_owned()), self.jobs_tx.clone()));
     }
 
     /// Runs `work` on a thread; its result is applied on the UI thread.
@@ -249,6 +247,8 @@ impl Core {
             match done {
                 JobDone::Saved { session_id, result: Err(err) } => self.error(format!("Could not save session {session_id}: {err}")),
                 JobDone::Saved { .. } => {}
+                JobDone::Deleted { session_id, result: Ok(()) } => self.info(format!("Deleted session {session_id}.")),
+                JobDone::Deleted { session_id, result: Err(err) } => self.error(format!("Could not delete session {session_id}: {err}")),
                 JobDone::Feedback { session_id, answer, result } => match result {
                     Ok(feedback) => {
                         if let Some(a) = self.session_mut(&session_id).and_then(|s| s.answers.get_mut(answer)) {
@@ -337,15 +337,25 @@ impl Core {
         }
     }
 
-    /// Waits for queued saves (at exit).
+    /// At exit: waits for queued saves and analyses, saving what arrives.
     pub fn flush(&mut self) {
-        let deadline = Instant::now() + std::time::Duration::from_secs(3);
+        let deadline = Instant::now() + std::time::Duration::from_secs(5);
         while self.running_jobs > 0 && Instant::now() < deadline {
-            if let Ok(done) = self.jobs_rx.recv_timeout(std::time::Duration::from_millis(50)) {
-                self.running_jobs = self.running_jobs.saturating_sub(1);
-                if let JobDone::Saved { session_id, result: Err(err) } = done {
-                    log::error!("could not save session {session_id}: {err}");
+            let Ok(done) = self.jobs_rx.recv_timeout(std::time::Duration::from_millis(50)) else { continue };
+            self.running_jobs = self.running_jobs.saturating_sub(1);
+            match done {
+                JobDone::Saved { session_id, result: Err(err) } => log::error!("could not save session {session_id}: {err}"),
+                JobDone::Feedback { session_id, answer, result: Ok(feedback) } => {
+                    if let Some(a) = self.session_mut(&session_id).and_then(|s| s.answers.get_mut(answer)) {
+                        a.feedback = Some(feedback);
+                    }
+                    if let Some(session) = self.session(&session_id) {
+                        if let Err(err) = self.store.save(session) {
+                            log::error!("could not save session {session_id}: {err}");
+                        }
+                    }
                 }
+                _ => {}
             }
         }
     }
@@ -364,16 +374,36 @@ fn install_fallback_font(ctx: &egui::Context) {
     ctx.add_font(FontInsert::new("DejaVuSans", data, families));
 }
 
+/// Work for the saver thread.
+pub enum SaverJob {
+    Save(Box<Session>),
+    Delete(String),
+}
+
 /// One thread writes session files, in order, so a newer state is never
-/// overtaken by an older one.
-fn spawn_saver(store: Store, ctx: egui::Context) -> Sender<(Session, Sender<JobDone>)> {
-    let (tx, rx) = mpsc::channel::<(Session, Sender<JobDone>)>();
+/// overtaken by an older one, and a deleted session is not saved again.
+fn spawn_saver(store: Store, ctx: egui::Context) -> Sender<(SaverJob, Sender<JobDone>)> {
+    let (tx, rx) = mpsc::channel::<(SaverJob, Sender<JobDone>)>();
     std::thread::Builder::new()
         .name("saver".into())
         .spawn(move || {
-            while let Ok((session, reply)) = rx.recv() {
-                let result = store.save(&session).map_err(|e| e.to_string());
-                let _ = reply.send(JobDone::Saved { session_id: session.id.clone(), result });
+            let mut deleted = std::collections::HashSet::new();
+            while let Ok((job, reply)) = rx.recv() {
+                let done = match job {
+                    SaverJob::Save(session) if deleted.contains(&session.id) => {
+                        JobDone::Saved { session_id: session.id.clone(), result: Ok(()) }
+                    }
+                    SaverJob::Save(session) => {
+                        let result = store.save(&session).map_err(|e| e.to_string());
+                        JobDone::Saved { session_id: session.id.clone(), result }
+                    }
+                    SaverJob::Delete(session_id) => {
+                        let result = store.delete(&session_id).map_err(|e| e.to_string());
+                        deleted.insert(session_id.clone());
+                        JobDone::Deleted { session_id, result }
+                    }
+                };
+                let _ = reply.send(done);
                 ctx.request_repaint();
             }
         })

@@ -79,7 +79,13 @@ pub struct App {
 
 impl App {
     pub fn new(data: DataDir, ctx: egui::Context) -> App {
-        let core = Core::new(data, ctx);
+        App::with_worker(data, ctx, crate::transcribe::worker::worker_exe())
+    }
+
+    /// With the program that runs transcription workers (tests pass the
+    /// crate's binary: their own executable is the test harness).
+    pub fn with_worker(data: DataDir, ctx: egui::Context, worker_exe: std::path::PathBuf) -> App {
+        let core = Core::new(data, ctx, worker_exe);
         App { core, screen: Screen::Home(home::Home::default()) }
     }
 

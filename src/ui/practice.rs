@@ -54,7 +54,11 @@ impl Practice {
         if plan.is_empty() {
             bail!("nothing to practise in {mock_id}/{}", stage_id.unwrap_or_default());
         }
-        let session = Session::new(mock_id, stage_id, mode, chrono::Utc::now());
+        let mut session = Session::new(mock_id, stage_id, mode, chrono::Utc::now());
+        core.store.make_unique(&mut session);
+        while core.session(&session.id).is_some() {
+            session.id.push('+');
+        }
         let session_id = session.id.clone();
         core.put_session(session);
         let mut practice = Practice {
@@ -160,7 +164,17 @@ impl Practice {
     pub fn poll(&mut self, core: &mut Core) {
         let Some(take) = self.take.as_mut() else { return };
         let mut finished = None;
-        while let Ok(event) = take.recorder.events.try_recv() {
+        loop {
+            let event = match take.recorder.events.try_recv() {
+                Ok(event) => event,
+                Err(std::sync::mpsc::TryRecvError::Empty) => break,
+                // The recorder thread is gone without a word: close the take.
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                    let reason = "the recorder stopped unexpectedly; the take was kept up to that moment";
+                    finished = Some((None, Some(reason.to_owned())));
+                    break;
+                }
+            };
             match event {
                 CaptureEvent::Started { .. } => take.started = Some(Instant::now()),
                 CaptureEvent::Level(level) => {
@@ -168,59 +182,69 @@ impl Practice {
                     take.level = Some(level);
                 }
                 CaptureEvent::Audio(samples) => core.transcriber.send(Command::StreamAudio { key: take.key, samples }),
-                CaptureEvent::Finished(Ok(t)) => finished = Some((t, None)),
-                CaptureEvent::Finished(Err((t, e))) => finished = Some((t, Some(e))),
+                CaptureEvent::Finished(Ok(t)) => finished = Some((Some(t.duration_s), None)),
+                CaptureEvent::Finished(Err((t, e))) => finished = Some((Some(t.duration_s), Some(e.to_string()))),
                 CaptureEvent::FailedToStart(err) => {
-                    let answer = take.answer;
-                    if let Some(session) = core.session_mut(&self.session_id) {
-                        if answer < session.answers.len() {
-                            session.answers.remove(answer);
-                        }
-                    }
-                    core.save(&self.session_id);
-                    core.transcriber.send(Command::Forget { key: take.key });
-                    core.error(format!("Cannot record: {err}"));
-                    self.take = None;
+                    self.abandon_take(core, &format!("Cannot record: {err}"));
                     return;
                 }
             }
         }
-        if let Some((t, error)) = finished {
-            let (key, answer) = (take.key, take.answer);
-            let pad = (!self.scratchpad.trim().is_empty()).then(|| self.scratchpad.clone());
-            if let Some(a) = core.session_mut(&self.session_id).and_then(|s| s.answers.get_mut(answer)) {
-                a.set_duration(t.duration_s);
-                a.stopped_at = Some(chrono::Utc::now());
-                a.capture_error = error.as_ref().map(|e| e.to_string());
-                a.scratchpad = pad;
-            }
-            core.save(&self.session_id);
-            if let Some(err) = error {
-                core.error(err);
-            }
-            core.expect_transcript(key, &self.session_id, answer);
-            core.transcriber.send(Command::StreamEnd { key, duration_s: t.duration_s });
-            self.take = None;
+        if let Some((duration, error)) = finished {
+            self.close_take(core, duration, error);
         }
     }
 
-    /// Leaving the screen: stop a take in progress (it is kept) and save.
+    /// The take never started: its answer goes, with the reason shown.
+    fn abandon_take(&mut self, core: &mut Core, message: &str) {
+        let Some(take) = self.take.take() else { return };
+        if let Some(session) = core.session_mut(&self.session_id) {
+            if take.answer < session.answers.len() {
+                session.answers.remove(take.answer);
+            }
+        }
+        core.save(&self.session_id);
+        core.transcriber.send(Command::Forget { key: take.key });
+        core.error(message);
+    }
+
+    /// The take is on disk: record its length and why it stopped, save, and
+    /// let the transcriber finish (it falls back to the WAV if a chunk failed).
+    fn close_take(&mut self, core: &mut Core, duration_s: Option<f64>, error: Option<String>) {
+        let Some(take) = self.take.take() else { return };
+        let (key, answer) = (take.key, take.answer);
+        let duration_s = duration_s.unwrap_or(take.elapsed_s);
+        let pad = (!self.scratchpad.trim().is_empty()).then(|| self.scratchpad.clone());
+        if let Some(a) = core.session_mut(&self.session_id).and_then(|s| s.answers.get_mut(answer)) {
+            a.set_duration(duration_s);
+            a.stopped_at = Some(chrono::Utc::now());
+            a.capture_error = error.clone();
+            a.scratchpad = pad;
+        }
+        core.save(&self.session_id);
+        if let Some(err) = error {
+            core.error(err);
+        }
+        let wav = core.answer_wav(&self.session_id, answer);
+        core.expect_transcript(key, &self.session_id, answer);
+        core.transcriber.send(Command::StreamEnd { key, duration_s, wav });
+    }
+
+    /// Leaving the screen: a take in progress is stopped and kept (waiting
+    /// briefly for the recorder to close it) and transcribed in the background.
     pub fn leave(&mut self, core: &mut Core) {
-        if let Some(take) = self.take.take() {
-            let (key, answer) = (take.key, take.answer);
-            take.recorder.stop_and_wait();
-            if let Some(a) = core.session_mut(&self.session_id).and_then(|s| s.answers.get_mut(answer)) {
-                a.stopped_at = Some(chrono::Utc::now());
+        if let Some(take) = &self.take {
+            take.recorder.stop();
+            let deadline = Instant::now() + std::time::Duration::from_secs(2);
+            while self.take.is_some() && Instant::now() < deadline {
+                self.poll(core);
+                std::thread::sleep(std::time::Duration::from_millis(10));
             }
-            core.transcriber.send(Command::Forget { key });
-            if let Some(path) = core.answer_wav(&self.session_id, answer) {
-                if let Ok((samples, _)) = crate::audio::wav::read_mono(&path) {
-                    if let Some(a) = core.session_mut(&self.session_id).and_then(|s| s.answers.get_mut(answer)) {
-                        a.set_duration(samples.len() as f64 / 16_000.0);
-                    }
-                }
+            // Still not closed: keep what was recorded; the start-up repair
+            // fixes the header if the recorder never finishes.
+            if self.take.is_some() {
+                self.close_take(core, None, None);
             }
-            core.retranscribe(&self.session_id.clone(), answer);
         }
         self.keep_scratchpad(core);
         core.save(&self.session_id);

@@ -144,8 +144,7 @@ impl AnswerPanel {
                 if let Some(a) = core.session_mut(session_id).and_then(|s| s.answers.get_mut(answer_index)) {
                     a.notes = notes;
                 }
-            }
-            if response.lost_focus() {
+                // Saved as typed (on the saver thread): closing the window loses nothing.
                 core.save(session_id);
             }
 
@@ -205,6 +204,7 @@ impl Review {
             egui::ScrollArea::vertical().show(ui, |ui| {
                 if ui.selectable_label(self.selected.is_none(), "Session summary & reflection").clicked() {
                     self.selected = None;
+                    self.panel = AnswerPanel::default();
                 }
                 for (i, answer) in session.answers.iter().enumerate() {
                     let title = core.library.question(&answer.question_id).map_or(answer.question_id.clone(), |q| {
@@ -212,8 +212,10 @@ impl Review {
                         format!("{}: {prompt}…", q.stage.title)
                     });
                     let mark = if answer.overrun_s > 0.0 { " (over time)" } else { "" };
-                    if ui.selectable_label(self.selected == Some(i), format!("{}. {title}{mark}", i + 1)).clicked() {
+                    if ui.selectable_label(self.selected == Some(i), format!("{}. {title}{mark}", i + 1)).clicked() && self.selected != Some(i) {
                         self.selected = Some(i);
+                        // A new answer: its own player (the old one stops).
+                        self.panel = AnswerPanel::default();
                     }
                 }
             });
@@ -256,8 +258,6 @@ impl Review {
             if let Some(s) = core.session_mut(&session.id) {
                 s.reflection = reflection;
             }
-        }
-        if response.lost_focus() {
             core.save(&session.id);
         }
 

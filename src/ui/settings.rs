@@ -19,6 +19,8 @@ struct Download {
     done: Arc<AtomicU64>,
     total: Arc<AtomicU64>,
     cancel: Arc<AtomicBool>,
+    /// Set by the download thread when it ends (either way).
+    ended: Arc<AtomicBool>,
 }
 
 struct MicTest {
@@ -37,6 +39,9 @@ pub struct SettingsScreen {
     mic_test: Option<MicTest>,
     fillers: Option<String>,
     picked: Arc<Mutex<Option<PathBuf>>>,
+    /// The models folder, validated once (not every frame); refreshed after
+    /// a download or an import.
+    installed: Option<Vec<models::Installed>>,
 }
 
 impl SettingsScreen {
@@ -81,7 +86,11 @@ impl SettingsScreen {
             _ => {}
         }
         ui.label(RichText::new("Transcription runs on this computer. Downloads come from whisper.cpp's published models and are checked against their SHA-1.").weak());
-        let installed = models::installed(&core.data.models());
+        if self.download.as_ref().is_some_and(|d| d.ended.load(Ordering::Relaxed)) {
+            self.download = None;
+            self.installed = None;
+        }
+        let installed = self.installed.take().unwrap_or_else(|| models::installed(&core.data.models()));
         egui::Grid::new("catalogue").num_columns(5).striped(true).show(ui, |ui| {
             for head in ["Model", "Size", "Speed", "Accuracy", ""] {
                 ui.label(RichText::new(head).strong());
@@ -106,6 +115,11 @@ impl SettingsScreen {
                 ui.end_row();
             }
         });
+        // A model installed since the list was made (an import): list it again.
+        let stale = core.model.path.as_ref().is_some_and(|p| p.starts_with(core.data.models()) && !installed.iter().any(|m| &m.path == p));
+        if !stale {
+            self.installed = Some(installed);
+        }
         if let Some(d) = &self.download {
             let (done, total) = (d.done.load(Ordering::Relaxed), d.total.load(Ordering::Relaxed));
             ui.horizontal(|ui| {
@@ -153,9 +167,13 @@ impl SettingsScreen {
         let label = ui.label("Transcription threads");
         let mut threads = core.settings.threads();
         let max = std::thread::available_parallelism().map_or(8, |n| n.get());
-        if ui.add(egui::Slider::new(&mut threads, 1..=max.max(1))).labelled_by(label.id).changed() {
+        let slider = ui.add(egui::Slider::new(&mut threads, 1..=max.max(1))).labelled_by(label.id);
+        if slider.changed() {
             core.settings.threads = Some(threads);
             core.transcriber.send(crate::transcribe::service::Command::SetThreads(threads));
+        }
+        // Saved when the drag ends, not on every frame of it.
+        if slider.drag_stopped() || (slider.changed() && !slider.dragged()) {
             core.save_settings();
         }
         ui.label(RichText::new("Default: all cores but one, so recording and the window stay smooth.").weak());
@@ -171,7 +189,14 @@ impl SettingsScreen {
         let done = Arc::new(AtomicU64::new(0));
         let total = Arc::new(AtomicU64::new(0));
         let cancel = Arc::new(AtomicBool::new(false));
-        self.download = Some(Download { name: name.to_owned(), done: Arc::clone(&done), total: Arc::clone(&total), cancel: Arc::clone(&cancel) });
+        let ended = Arc::new(AtomicBool::new(false));
+        self.download = Some(Download {
+            name: name.to_owned(),
+            done: Arc::clone(&done),
+            total: Arc::clone(&total),
+            cancel: Arc::clone(&cancel),
+            ended: Arc::clone(&ended),
+        });
         let dir = core.data.models();
         let ctx = core.ctx.clone();
         core.spawn(move || {
@@ -180,6 +205,7 @@ impl SettingsScreen {
                 total.store(p.total.unwrap_or(0), Ordering::Relaxed);
                 ctx.request_repaint();
             });
+            ended.store(true, Ordering::Relaxed);
             Box::new(move |core: &mut Core| match result {
                 Ok(info) => {
                     core.info(format!("Downloaded {}", info.path.display()));
@@ -325,6 +351,8 @@ impl SettingsScreen {
             if (a.changed() || b.changed()) && low < high {
                 core.settings.pace_min_wpm = low;
                 core.settings.pace_max_wpm = high;
+            }
+            if a.drag_stopped() || b.drag_stopped() || a.lost_focus() || b.lost_focus() {
                 core.save_settings();
             }
         });
