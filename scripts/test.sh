@@ -17,7 +17,17 @@ mic_env="$(scripts/virtual-mic.sh start)"   # fails the run if PulseAudio does n
 eval "$mic_env"
 trap 'scripts/virtual-mic.sh stop' EXIT
 
-cargo test --release --locked --no-fail-fast "$@"
+log="$(mktemp)"
+status=0
+cargo test --release --locked --no-fail-fast --lib --bins --tests "$@" 2>&1 | tee "$log" || status=$?
 
 # The release binary opens its real window under Xvfb.
-scripts/smoke.sh
+smoke_passed=0 smoke_failed=0
+if scripts/smoke.sh; then smoke_passed=1; else smoke_failed=1; status=1; fi
+
+# One closing line for the whole suite.
+awk -v sp="$smoke_passed" -v sf="$smoke_failed" '
+  /^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?$/) p += $(i-1); if ($i ~ /^failed;?$/) f += $(i-1) } }
+  END { printf "%d passed, %d failed\n", p + sp, f + sf }' "$log"
+rm -f "$log"
+exit "$status"
