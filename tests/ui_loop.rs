@@ -51,6 +51,12 @@ fn settle(h: &mut Harness<'static, Option<App>>) {
     }
 }
 
+/// Runs until idle; egui_kittest then checks that every interactive widget
+/// has an accessible label.
+fn settle_checked(h: &mut Harness<'static, Option<App>>) {
+    h.run();
+}
+
 #[test]
 fn a_whole_practice_loop_with_real_speech() {
     if !virtual_mic_available("a_whole_practice_loop_with_real_speech") {
@@ -114,6 +120,18 @@ fn a_whole_practice_loop_with_real_speech() {
     assert!(feedback.i_words >= 3, "{feedback:?}");
     assert!(feedback.star.as_ref().is_some_and(|s| !s.missing_result));
 
+    // Replay: Play opens the take on the output (the virtual sink) and plays.
+    h.get_by_label("Play").click();
+    let start = Instant::now();
+    while h.query_by_label("Pause").is_none() {
+        assert!(start.elapsed() < Duration::from_secs(15), "playback did not start");
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    h.get_by_label("Pause").click();
+    settle(&mut h);
+    h.get_by_label("Play");
+
     // Self-grade the first signal "Senior", and write a note.
     h.get_all_by_label("Senior").next().expect("a Senior button").click();
     settle(&mut h);
@@ -157,7 +175,7 @@ fn screens_work_without_a_model_or_microphone_and_report_bad_files() {
     std::fs::write(dir.path().join("mocks/mine.toml"), b"id = \"x\"\ntitle = [").expect("write");
 
     let mut h = harness(dir.path());
-    settle(&mut h);
+    settle_checked(&mut h);
     h.get_by_label("Start Mock 1 — Technical Phone Screen");
     h.get_by_label("Start Mock 2 — System Design");
     h.get_by_label_contains("First run: choose a transcription model");
@@ -166,10 +184,11 @@ fn screens_work_without_a_model_or_microphone_and_report_bad_files() {
 
     h.get_by_label("Settings").click();
     settle(&mut h);
+    settle_checked(&mut h);
     h.get_by_label("Download base.en");
     h.get_by_label("Test the microphone");
     h.get_by_label("Progress").click();
-    settle(&mut h);
+    settle_checked(&mut h);
     h.get_by_label_contains("No sessions yet");
     h.get_by_label("Home").click();
     settle(&mut h);
@@ -190,5 +209,6 @@ fn screens_work_without_a_model_or_microphone_and_report_bad_files() {
     }
     assert!(h.get_all_by_label_contains("Implement a concurrent rate limiter").next().is_some());
     h.get_by_label("Scratchpad (saved with the answer)");
+    settle_checked(&mut h);
     assert!(h.query_by_label_contains("func NewLimiter").is_none());
 }

@@ -3,6 +3,7 @@
 //! notes), and the whole session (reflection with a 5-minute countdown,
 //! per-stage summary, the weakest stage, Markdown export).
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use eframe::egui::{self, RichText};
@@ -14,31 +15,79 @@ use crate::audio::playback::Player;
 use crate::store::{Session, history, report};
 
 /// The review of one answer, with its player.
+/// A player being opened on a background thread (reading and resampling
+/// the take and opening the output take a moment).
+type Opening = Arc<Mutex<Option<Result<Player, String>>>>;
+
 #[derive(Default)]
 pub struct AnswerPanel {
     player: Option<Player>,
     player_for: Option<(String, usize)>,
+    opening: Option<Opening>,
+    /// Play from here once the player is open.
+    play_from: Option<f64>,
 }
 
 impl AnswerPanel {
-    fn ensure_player(&mut self, core: &mut Core, session_id: &str, answer: usize) -> Option<&Player> {
+    /// Starts playing at `at` (seconds), opening the player first if needed.
+    fn play(&mut self, core: &mut Core, session_id: &str, answer: usize, at: Option<f64>) {
         let key = (session_id.to_owned(), answer);
-        if self.player_for.as_ref() != Some(&key) {
-            self.player = None;
-            self.player_for = Some(key);
-            let Some(path) = core.answer_wav(session_id, answer) else {
-                core.error("This answer has no recording.");
-                return None;
-            };
-            match Player::open(&path) {
-                Ok(player) => self.player = Some(player),
-                Err(err) => core.error(format!("Cannot play the recording: {err}")),
+        if self.player_for.as_ref() == Some(&key) {
+            if let Some(p) = &self.player {
+                if let Some(t) = at {
+                    p.seek(t);
+                }
+                if let Err(err) = p.play() {
+                    core.error(err);
+                }
+                return;
+            }
+            if self.opening.is_some() {
+                self.play_from = at.or(self.play_from);
+                return;
             }
         }
-        self.player.as_ref()
+        self.player = None;
+        self.player_for = Some(key);
+        let Some(path) = core.answer_wav(session_id, answer) else {
+            core.error("This answer has no recording.");
+            return;
+        };
+        let slot: Opening = Arc::default();
+        let filled = Arc::clone(&slot);
+        let ctx = core.ctx.clone();
+        std::thread::spawn(move || {
+            let result = Player::open(&path).map_err(|e| e.to_string());
+            if let Ok(mut slot) = filled.lock() {
+                *slot = Some(result);
+            }
+            ctx.request_repaint();
+        });
+        self.opening = Some(slot);
+        self.play_from = Some(at.unwrap_or(0.0));
+    }
+
+    /// Takes the player once it is open, and starts it.
+    fn poll_opening(&mut self, core: &mut Core) {
+        let Some(slot) = &self.opening else { return };
+        let Some(result) = slot.lock().ok().and_then(|mut s| s.take()) else { return };
+        self.opening = None;
+        match result {
+            Ok(player) => {
+                if let Some(t) = self.play_from.take() {
+                    player.seek(t);
+                    if let Err(err) = player.play() {
+                        core.error(err);
+                    }
+                }
+                self.player = Some(player);
+            }
+            Err(err) => core.error(format!("Cannot play the recording: {err}")),
+        }
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, core: &mut Core, session_id: &str, answer_index: usize) {
+        self.poll_opening(core);
         let Some(answer) = core.session(session_id).and_then(|s| s.answers.get(answer_index)).cloned() else { return };
         let Some(q) = core.library.question(&answer.question_id) else {
             ui.colored_label(WARN, format!("The question {} is no longer in the content.", answer.question_id));
@@ -73,11 +122,12 @@ impl AnswerPanel {
                         if let Some(p) = &self.player {
                             p.pause();
                         }
-                    } else if let Some(p) = self.ensure_player(core, session_id, answer_index) {
-                        if let Err(err) = p.play() {
-                            core.error(err);
-                        }
+                    } else {
+                        self.play(core, session_id, answer_index, None);
                     }
+                }
+                if self.opening.is_some() {
+                    ui.spinner();
                 }
                 if let Some(p) = &self.player {
                     let mut at = p.position_s() as f32;
@@ -90,12 +140,7 @@ impl AnswerPanel {
             match (&answer.transcript, core.is_transcribing(session_id, answer_index)) {
                 (Some(transcript), _) => {
                     if let Some(t) = widgets::transcript_words(ui, transcript, answer.feedback.as_ref(), playhead) {
-                        if let Some(p) = self.ensure_player(core, session_id, answer_index) {
-                            p.seek(t);
-                            if let Err(err) = p.play() {
-                                core.error(err);
-                            }
-                        }
+                        self.play(core, session_id, answer_index, Some(t));
                     }
                 }
                 (None, true) => {
