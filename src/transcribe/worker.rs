@@ -7,7 +7,8 @@ use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{self, Receiver};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::Duration;
 use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
@@ -69,6 +70,15 @@ pub enum WorkerError {
     NoModel,
     #[error("transcription was cancelled")]
     Cancelled,
+    #[error("the transcriber did not answer for {0} s and was stopped; the recording is kept and can be transcribed again")]
+    Hung(u64),
+}
+
+/// Loading a model reads up to a few GB.
+const LOAD_TIMEOUT: Duration = Duration::from_secs(300);
+
+fn samples_seconds(samples: &[f32]) -> f64 {
+    samples.len() as f64 / f64::from(crate::audio::wav::SAMPLE_RATE)
 }
 
 pub fn encode_pcm16(samples: &[f32]) -> String {
@@ -139,6 +149,8 @@ pub struct WorkerClient {
     process: Option<Running>,
     /// Shared so another thread can cancel by killing the process.
     child: Arc<Mutex<Option<Child>>>,
+    /// Set by a cancel, so its kill is told apart from a crash.
+    cancelled: Arc<std::sync::atomic::AtomicBool>,
     model: Option<PathBuf>,
     next_id: u64,
 }
@@ -151,10 +163,11 @@ struct Running {
 
 /// A handle that can stop the worker from another thread.
 #[derive(Clone)]
-pub struct CancelHandle(Arc<Mutex<Option<Child>>>);
+pub struct CancelHandle(Arc<Mutex<Option<Child>>>, Arc<std::sync::atomic::AtomicBool>);
 
 impl CancelHandle {
     pub fn cancel(&self) {
+        self.1.store(true, std::sync::atomic::Ordering::SeqCst);
         if let Ok(mut guard) = self.0.lock() {
             if let Some(child) = guard.as_mut() {
                 let _ = child.kill();
@@ -173,11 +186,18 @@ pub fn worker_exe() -> PathBuf {
 
 impl WorkerClient {
     pub fn new(exe: PathBuf) -> WorkerClient {
-        WorkerClient { exe, process: None, child: Arc::new(Mutex::new(None)), model: None, next_id: 1 }
+        WorkerClient {
+            exe,
+            process: None,
+            child: Arc::new(Mutex::new(None)),
+            cancelled: Arc::default(),
+            model: None,
+            next_id: 1,
+        }
     }
 
     pub fn cancel_handle(&self) -> CancelHandle {
-        CancelHandle(Arc::clone(&self.child))
+        CancelHandle(Arc::clone(&self.child), Arc::clone(&self.cancelled))
     }
 
     fn ensure_started(&mut self) -> Result<(), WorkerError> {
@@ -230,12 +250,14 @@ impl WorkerClient {
         self.process = Some(Running { stdin, replies, stderr_tail });
         if let Some(model) = self.model.clone() {
             // A fresh worker after a crash: load the model again.
-            self.call(Request::Load { model })?;
+            self.call(Request::Load { model }, LOAD_TIMEOUT)?;
         }
         Ok(())
     }
 
-    fn call(&mut self, request: Request) -> Result<Reply, WorkerError> {
+    /// Sends a request and waits for its reply, at most `timeout`: a worker
+    /// that hangs is stopped rather than blocking transcription for good.
+    fn call(&mut self, request: Request, timeout: Duration) -> Result<Reply, WorkerError> {
         self.ensure_started()?;
         let id = self.next_id;
         self.next_id += 1;
@@ -246,7 +268,15 @@ impl WorkerClient {
         };
         loop {
             let message = match (&sent, self.process.as_ref()) {
-                (Ok(()), Some(running)) => running.replies.recv().unwrap_or(FromWorker::Closed),
+                (Ok(()), Some(running)) => match running.replies.recv_timeout(timeout) {
+                    Ok(message) => message,
+                    Err(RecvTimeoutError::Timeout) => {
+                        self.kill();
+                        let _ = self.reap();
+                        return Err(WorkerError::Hung(timeout.as_secs()));
+                    }
+                    Err(RecvTimeoutError::Disconnected) => FromWorker::Closed,
+                },
                 _ => FromWorker::Closed,
             };
             match message {
@@ -263,6 +293,14 @@ impl WorkerClient {
         }
     }
 
+    fn kill(&self) {
+        if let Ok(mut guard) = self.child.lock() {
+            if let Some(child) = guard.as_mut() {
+                let _ = child.kill();
+            }
+        }
+    }
+
     /// The worker is gone: collect how it ended.
     fn reap(&mut self) -> WorkerError {
         let running = self.process.take();
@@ -271,14 +309,7 @@ impl WorkerClient {
         let tail: Vec<String> = running
             .and_then(|r| r.stderr_tail.lock().ok().map(|t| t.iter().cloned().collect()))
             .unwrap_or_default();
-        #[cfg(unix)]
-        let killed_by_us = status.is_some_and(|s| {
-            use std::os::unix::process::ExitStatusExt;
-            s.signal() == Some(9)
-        });
-        #[cfg(not(unix))]
-        let killed_by_us = false;
-        if killed_by_us {
+        if self.cancelled.swap(false, std::sync::atomic::Ordering::SeqCst) {
             return WorkerError::Cancelled;
         }
         let detail = tail.last().map(|l| format!(": {l}")).unwrap_or_default();
@@ -288,7 +319,7 @@ impl WorkerClient {
     /// Loads a model (kept for later takes and reloaded after a crash).
     pub fn load(&mut self, model: &Path) -> Result<ModelInfo, WorkerError> {
         self.model = None;
-        match self.call(Request::Load { model: model.to_owned() })? {
+        match self.call(Request::Load { model: model.to_owned() }, LOAD_TIMEOUT)? {
             Reply::Loaded(info) => {
                 self.model = Some(model.to_owned());
                 Ok(info)
@@ -308,11 +339,12 @@ impl WorkerClient {
     }
 
     pub fn transcribe_file(&mut self, path: &Path, threads: usize) -> Result<Transcript, WorkerError> {
-        self.expect_transcript(Request::TranscribeFile { path: path.to_owned(), threads })
+        let seconds = hound::WavReader::open(path).map_or(600.0, |r| f64::from(r.duration()) / f64::from(r.spec().sample_rate.max(1)));
+        self.expect_transcript(Request::TranscribeFile { path: path.to_owned(), threads }, seconds)
     }
 
     pub fn transcribe_samples(&mut self, samples: &[f32], threads: usize) -> Result<Transcript, WorkerError> {
-        self.expect_transcript(Request::TranscribeSamples { pcm16: encode_pcm16(samples), threads, prompt: None })
+        self.expect_transcript(Request::TranscribeSamples { pcm16: encode_pcm16(samples), threads, prompt: None }, samples_seconds(samples))
     }
 
     /// A chunk of a longer take, with the text before it as context.
@@ -320,14 +352,16 @@ impl WorkerClient {
         // The end of the previous text is enough context (whisper keeps ~220 tokens).
         let tail: String = previous.chars().rev().take(400).collect::<Vec<_>>().into_iter().rev().collect();
         let prompt = (!tail.trim().is_empty()).then(|| tail.trim().to_owned());
-        self.expect_transcript(Request::TranscribeSamples { pcm16: encode_pcm16(samples), threads, prompt })
+        self.expect_transcript(Request::TranscribeSamples { pcm16: encode_pcm16(samples), threads, prompt }, samples_seconds(samples))
     }
 
-    fn expect_transcript(&mut self, request: Request) -> Result<Transcript, WorkerError> {
+    fn expect_transcript(&mut self, request: Request, audio_seconds: f64) -> Result<Transcript, WorkerError> {
         if self.model.is_none() {
             return Err(WorkerError::NoModel);
         }
-        match self.call(request)? {
+        // Generous: a large model on a slow machine runs at several times real time.
+        let timeout = Duration::from_secs(60) + Duration::from_secs_f64(audio_seconds.max(0.0) * 5.0);
+        match self.call(request, timeout)? {
             Reply::Transcript(transcript) => Ok(transcript),
             Reply::Loaded(_) => Err(WorkerError::Failed("unexpected reply".into())),
         }
