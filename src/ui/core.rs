@@ -41,7 +41,7 @@ pub struct ModelStatus {
 pub enum JobDone {
     Saved { session_id: String, result: Result<(), String> },
     Deleted { session_id: String, result: Result<(), String> },
-    Feedback { session_id: String, answer: usize, result: Result<Feedback, String> },
+    Feedback { session_id: String, answer: usize, generation: u64, result: Result<Feedback, String> },
     Other(Box<dyn FnOnce(&mut Core) + Send>),
 }
 
@@ -66,6 +66,9 @@ pub struct Core {
     pub live_text: HashMap<TakeKey, String>,
     /// Takes waiting for their transcript.
     pending: HashMap<TakeKey, Pending>,
+    /// The latest transcript of each answer: an older analysis finishing
+    /// late (two re-transcriptions racing) is not applied over a newer one.
+    generations: HashMap<(String, usize), u64>,
     next_key: TakeKey,
     saver: Sender<(SaverJob, Sender<JobDone>)>,
     jobs_tx: Sender<JobDone>,
@@ -121,6 +124,7 @@ impl Core {
             transcriber,
             live_text: HashMap::new(),
             pending: HashMap::new(),
+            generations: HashMap::new(),
             next_key: 1,
             saver,
             jobs_tx,
@@ -249,7 +253,9 @@ impl Core {
                 JobDone::Saved { .. } => {}
                 JobDone::Deleted { session_id, result: Ok(()) } => self.info(format!("Deleted session {session_id}.")),
                 JobDone::Deleted { session_id, result: Err(err) } => self.error(format!("Could not delete session {session_id}: {err}")),
-                JobDone::Feedback { session_id, answer, result } => match result {
+                JobDone::Feedback { session_id, answer, generation, .. }
+                    if self.generations.get(&(session_id.clone(), answer)) != Some(&generation) => {}
+                JobDone::Feedback { session_id, answer, result, .. } => match result {
                     Ok(feedback) => {
                         if let Some(a) = self.session_mut(&session_id).and_then(|s| s.answers.get_mut(answer)) {
                             a.feedback = Some(feedback);
@@ -312,6 +318,11 @@ impl Core {
         let tx = self.jobs_tx.clone();
         let ctx = self.ctx.clone();
         let session_id = session_id.to_owned();
+        let generation = {
+            let g = self.generations.entry((session_id.clone(), answer)).or_insert(0);
+            *g += 1;
+            *g
+        };
         self.running_jobs += 1;
         std::thread::spawn(move || {
             let result = (|| -> Result<Feedback, String> {
@@ -325,7 +336,7 @@ impl Core {
                 let context = question.as_ref().map(analysis::QuestionContext::of);
                 Ok(analysis::analyze(&transcript, audio.as_deref(), context, &config))
             })();
-            let _ = tx.send(JobDone::Feedback { session_id, answer, result });
+            let _ = tx.send(JobDone::Feedback { session_id, answer, generation, result });
             ctx.request_repaint();
         });
     }
@@ -345,7 +356,7 @@ impl Core {
             self.running_jobs = self.running_jobs.saturating_sub(1);
             match done {
                 JobDone::Saved { session_id, result: Err(err) } => log::error!("could not save session {session_id}: {err}"),
-                JobDone::Feedback { session_id, answer, result: Ok(feedback) } => {
+                JobDone::Feedback { session_id, answer, result: Ok(feedback), .. } => {
                     if let Some(a) = self.session_mut(&session_id).and_then(|s| s.answers.get_mut(answer)) {
                         a.feedback = Some(feedback);
                     }
