@@ -34,6 +34,9 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
+#[path = "../tests/common/wer.rs"]
+mod wer_impl;
+use wer_impl::wer;
 use interview_coach::transcribe::Transcript;
 use interview_coach::transcribe::engine::{self, BEAM_SIZE, Engine};
 use interview_coach::transcribe::stream::{self, Chunk, Chunker};
@@ -267,7 +270,7 @@ fn simulate_streaming(
     for chunk in &chunks {
         let length_s = chunk.samples.len() as f64 / RATE as f64;
         let previous = parts.last().map(|(_, part): &(f64, Transcript)| part.text.as_str()).unwrap_or_default();
-        let prompt = chunk_prompt(previous);
+        let prompt = stream::context_prompt(previous);
         let key = ((chunk.offset_s * RATE as f64).round() as usize, chunk.samples.len(), prompt.clone());
         let (proc_s, transcript) = match timed.get(&key) {
             Some(known) => known.clone(),
@@ -291,12 +294,6 @@ fn simulate_streaming(
     Ok(Streaming { rows, parts, take_s, latency: done_prev - take_s })
 }
 
-/// A chunk's prompt: the end of the previous chunk's text, as
-/// `WorkerClient::transcribe_chunk` sends it.
-fn chunk_prompt(previous: &str) -> Option<String> {
-    let tail: String = previous.chars().rev().take(400).collect::<Vec<_>>().into_iter().rev().collect();
-    (!tail.trim().is_empty()).then(|| tail.trim().to_owned())
-}
 
 struct ChunkRow {
     offset_s: f64,
@@ -473,57 +470,3 @@ fn run_faster_whisper(python: &Path, ct2: &Path, wav: &Path, threads: usize, wor
     })
 }
 
-/// Word error rate: word-level edit distance over the reference length.
-fn wer(reference: &str, hypothesis: &str) -> f64 {
-    let (r, h) = (normalise_words(reference), normalise_words(hypothesis));
-    let mut prev: Vec<usize> = (0..=h.len()).collect();
-    for i in 1..=r.len() {
-        let mut cur = vec![i; h.len() + 1];
-        for j in 1..=h.len() {
-            let substitution = prev[j - 1] + usize::from(r[i - 1] != h[j - 1]);
-            cur[j] = substitution.min(prev[j] + 1).min(cur[j - 1] + 1);
-        }
-        prev = cur;
-    }
-    prev[h.len()] as f64 / r.len().max(1) as f64
-}
-
-/// Lower-case words without punctuation; hyphens split words; numbers in
-/// digits are spelled out (whisper writes "30" for "thirty").
-fn normalise_words(text: &str) -> Vec<String> {
-    text.split(|c: char| c.is_whitespace() || c == '-')
-        .map(|w| w.chars().filter(|c| c.is_alphanumeric() || *c == '\'').collect::<String>().to_lowercase())
-        .filter(|w| !w.is_empty())
-        .flat_map(|w| match w.parse::<u32>() {
-            Ok(n) if n < 1000 => spell(n),
-            _ => vec![w],
-        })
-        .collect()
-}
-
-fn spell(n: u32) -> Vec<String> {
-    const ONES: [&str; 20] = [
-        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen",
-        "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
-    ];
-    const TENS: [&str; 10] = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"];
-    let mut out = Vec::new();
-    let mut n = n;
-    if n >= 100 {
-        out.push(ONES[(n / 100) as usize].to_owned());
-        out.push("hundred".to_owned());
-        n %= 100;
-        if n == 0 {
-            return out;
-        }
-    }
-    if n >= 20 {
-        out.push(TENS[(n / 10) as usize].to_owned());
-        if !n.is_multiple_of(10) {
-            out.push(ONES[(n % 10) as usize].to_owned());
-        }
-    } else {
-        out.push(ONES[n as usize].to_owned());
-    }
-    out
-}

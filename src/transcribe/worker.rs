@@ -349,9 +349,7 @@ impl WorkerClient {
 
     /// A chunk of a longer take, with the text before it as context.
     pub fn transcribe_chunk(&mut self, samples: &[f32], threads: usize, previous: &str) -> Result<Transcript, WorkerError> {
-        // The end of the previous text is enough context (whisper keeps ~220 tokens).
-        let tail: String = previous.chars().rev().take(400).collect::<Vec<_>>().into_iter().rev().collect();
-        let prompt = (!tail.trim().is_empty()).then(|| tail.trim().to_owned());
+        let prompt = super::stream::context_prompt(previous);
         self.expect_transcript(Request::TranscribeSamples { pcm16: encode_pcm16(samples), threads, prompt }, samples_seconds(samples))
     }
 
