@@ -20,7 +20,7 @@ pub struct Mention {
 pub struct Quantity {
     pub text: String,
     pub start: f64,
-    /// percent, duration, rate, money, size, or count.
+    /// percent, ratio ("10x"), duration, rate, money, size, or count.
     pub kind: String,
 }
 
@@ -36,7 +36,8 @@ fn unit_kind(word: &str) -> Option<&'static str> {
 
 fn unit_kind_exact(w: &str) -> Option<&'static str> {
     Some(match w {
-        "percent" | "%" | "percentage" | "x" | "time" => "percent",
+        "percent" | "%" | "percentage" => "percent",
+        "x" | "time" => "ratio",
         "ms" | "millisecond" | "second" | "sec" | "minute" | "min" | "hour" | "day" | "week" | "month" | "year" => "duration",
         "qp" | "rp" | "tp" | "request" | "transaction" | "event" | "message" | "order" | "user" | "customer" | "call" | "per" => "rate",
         "dollar" | "euro" | "pound" | "buck" => "money",
@@ -57,7 +58,7 @@ pub fn quantities(tokens: &[Token]) -> Vec<Quantity> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < tokens.len() {
-        if !is_number(&tokens[i].text) || (tokens[i].text == "one" && !tokens.get(i + 1).is_some_and(|t| unit_kind(&t.text).is_some())) {
+        if !is_number(&tokens[i].text) || (tokens[i].text == "one" && tokens.get(i + 1).is_none_or(|t| unit_kind(&t.text).is_none())) {
             i += 1;
             continue;
         }
@@ -70,12 +71,12 @@ pub fn quantities(tokens: &[Token]) -> Vec<Quantity> {
         } else if tokens[start].text.ends_with('%') {
             "percent"
         } else if tokens[start].text.ends_with('x') {
-            "percent"
+            "ratio"
         } else {
             "count"
         };
-        if kind == "count" && tokens[i].after.is_none() {
-            if let Some(next) = tokens.get(i + 1) {
+        if kind == "count" && tokens[i].after.is_none()
+            && let Some(next) = tokens.get(i + 1) {
                 if let Some(unit) = unit_kind(&next.text) {
                     kind = unit;
                     i += 1;
@@ -84,7 +85,6 @@ pub fn quantities(tokens: &[Token]) -> Vec<Quantity> {
                     i += 1;
                 }
             }
-        }
         let text = tokens[start..=i].iter().map(|t| t.text.as_str()).collect::<Vec<_>>().join(" ");
         out.push(Quantity { text, start: tokens[start].start, kind: kind.to_owned() });
         i += 1;

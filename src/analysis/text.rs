@@ -55,11 +55,10 @@ pub fn normalise(text: &str) -> Vec<String> {
 /// A light stem so "panics", "panicked" and "panic" meet.
 pub fn stem(word: &str) -> &str {
     for suffix in ["ing", "ed", "es", "s"] {
-        if let Some(base) = word.strip_suffix(suffix) {
-            if base.len() >= 3 {
+        if let Some(base) = word.strip_suffix(suffix)
+            && base.len() >= 3 {
                 return base;
             }
-        }
     }
     word
 }

@@ -361,11 +361,10 @@ fn record(options: RecordOptions, stop: &AtomicBool, send: &dyn Fn(CaptureEvent)
             failure.get_or_insert(err.into());
             break;
         }
-        if draining && n == 0 {
-            if let Err(err) = resampler.flush(&mut out16) {
+        if draining && n == 0
+            && let Err(err) = resampler.flush(&mut out16) {
                 failure.get_or_insert(err.into());
             }
-        }
         if let Some(max) = max_samples {
             let room = max.saturating_sub(written) as usize;
             out16.truncate(room);

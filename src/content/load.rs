@@ -298,11 +298,10 @@ impl<'a> Locator<'a> {
             if t.starts_with('[') {
                 return None;
             }
-            if let Some(rest) = t.strip_prefix(key) {
-                if rest.trim_start().starts_with('=') {
+            if let Some(rest) = t.strip_prefix(key)
+                && rest.trim_start().starts_with('=') {
                     return Some(i + 1);
                 }
-            }
         }
         None
     }
@@ -541,7 +540,7 @@ signals = ["go-depth"]
     fn duplicate_question_id_is_reported() {
         let src = format!(
             "{}\n[[stage.question]]\nid = \"q\"\nkind = \"technical\"\nbudget_s = 60\nprompt = \"Again?\"\nsignals = [\"go-depth\"]\n",
-            MINIMAL.replace("minutes = 2", "minutes = 3").replace("budget_s = 120", "budget_s = 120")
+            MINIMAL.replace("minutes = 2", "minutes = 3")
         );
         let errs = check(&src);
         assert!(errs.iter().any(|e| e.message.contains("duplicate question id") && e.line == Some(19)), "{errs:?}");

@@ -160,11 +160,10 @@ pub fn download(
             on_progress(Progress { done, total });
         }
         file.sync_all().map_err(|e| write_err(&partial, &e))?;
-        if let Some(total) = total {
-            if done < total {
+        if let Some(total) = total
+            && done < total {
                 return Err(net_err(&format!("the connection closed after {done} of {total} bytes")));
             }
-        }
     }
     if let Some(expected) = sha1_hex {
         let actual = file_sha1(&partial).map_err(|e| write_err(&partial, &e))?;

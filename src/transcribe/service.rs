@@ -132,15 +132,14 @@ fn run(mut client: WorkerClient, mut threads: usize, commands: &Receiver<Command
                     continue;
                 }
                 let mut take = live.remove(&key).unwrap_or(Live { chunker: Chunker::new(), parts: Vec::new(), failed: None });
-                if take.failed.is_none() {
-                    if let Some(tail) = take.chunker.finish() {
+                if take.failed.is_none()
+                    && let Some(tail) = take.chunker.finish() {
                         let previous = take.parts.last().map(|(_, p)| p.text.clone()).unwrap_or_default();
                         match client.transcribe_chunk(&tail.samples, threads, &previous) {
                             Ok(part) => take.parts.push((tail.offset_s, part)),
                             Err(err) => take.failed = Some(err.to_string()),
                         }
                     }
-                }
                 if let Some(error) = take.failed {
                     // The recording is complete on disk: transcribe it whole.
                     match wav.map(|path| client.transcribe_file(&path, threads)) {

@@ -168,11 +168,10 @@ pub struct CancelHandle(Arc<Mutex<Option<Child>>>, Arc<std::sync::atomic::Atomic
 impl CancelHandle {
     pub fn cancel(&self) {
         self.1.store(true, std::sync::atomic::Ordering::SeqCst);
-        if let Ok(mut guard) = self.0.lock() {
-            if let Some(child) = guard.as_mut() {
+        if let Ok(mut guard) = self.0.lock()
+            && let Some(child) = guard.as_mut() {
                 let _ = child.kill();
             }
-        }
     }
 }
 
@@ -294,11 +293,10 @@ impl WorkerClient {
     }
 
     fn kill(&self) {
-        if let Ok(mut guard) = self.child.lock() {
-            if let Some(child) = guard.as_mut() {
+        if let Ok(mut guard) = self.child.lock()
+            && let Some(child) = guard.as_mut() {
                 let _ = child.kill();
             }
-        }
     }
 
     /// The worker is gone: collect how it ended.
@@ -370,12 +368,11 @@ impl Drop for WorkerClient {
     fn drop(&mut self) {
         // Closing stdin ends the worker's loop; kill in case it is mid-take.
         self.process = None;
-        if let Ok(mut guard) = self.child.lock() {
-            if let Some(mut child) = guard.take() {
+        if let Ok(mut guard) = self.child.lock()
+            && let Some(mut child) = guard.take() {
                 let _ = child.kill();
                 let _ = child.wait();
             }
-        }
     }
 }
 

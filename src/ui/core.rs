@@ -41,7 +41,7 @@ pub struct ModelStatus {
 pub enum JobDone {
     Saved { session_id: String, result: Result<(), String> },
     Deleted { session_id: String, result: Result<(), String> },
-    Feedback { session_id: String, answer: usize, generation: u64, result: Result<Feedback, String> },
+    Feedback { session_id: String, answer: usize, generation: u64, result: Result<Box<Feedback>, String> },
     Other(Box<dyn FnOnce(&mut Core) + Send>),
 }
 
@@ -258,7 +258,7 @@ impl Core {
                 JobDone::Feedback { session_id, answer, result, .. } => match result {
                     Ok(feedback) => {
                         if let Some(a) = self.session_mut(&session_id).and_then(|s| s.answers.get_mut(answer)) {
-                            a.feedback = Some(feedback);
+                            a.feedback = Some(*feedback);
                         }
                         self.save(&session_id);
                     }
@@ -336,7 +336,7 @@ impl Core {
                 let context = question.as_ref().map(analysis::QuestionContext::of);
                 Ok(analysis::analyze(&transcript, audio.as_deref(), context, &config))
             })();
-            let _ = tx.send(JobDone::Feedback { session_id, answer, generation, result });
+            let _ = tx.send(JobDone::Feedback { session_id, answer, generation, result: result.map(Box::new) });
             ctx.request_repaint();
         });
     }
@@ -358,13 +358,12 @@ impl Core {
                 JobDone::Saved { session_id, result: Err(err) } => log::error!("could not save session {session_id}: {err}"),
                 JobDone::Feedback { session_id, answer, result: Ok(feedback), .. } => {
                     if let Some(a) = self.session_mut(&session_id).and_then(|s| s.answers.get_mut(answer)) {
-                        a.feedback = Some(feedback);
+                        a.feedback = Some(*feedback);
                     }
-                    if let Some(session) = self.session(&session_id) {
-                        if let Err(err) = self.store.save(session) {
+                    if let Some(session) = self.session(&session_id)
+                        && let Err(err) = self.store.save(session) {
                             log::error!("could not save session {session_id}: {err}");
                         }
-                    }
                 }
                 _ => {}
             }

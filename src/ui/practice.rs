@@ -118,13 +118,12 @@ impl Practice {
         if let Some(i) = self.answer_index(core) {
             let pad = (!self.scratchpad.trim().is_empty()).then(|| self.scratchpad.clone());
             let ticks: Vec<usize> = self.ticks.iter().enumerate().filter(|(_, t)| **t).map(|(i, _)| i).collect();
-            if let Some(a) = core.session_mut(&self.session_id).and_then(|s| s.answers.get_mut(i)) {
-                if a.scratchpad != pad || a.listen_for_ticks != ticks {
+            if let Some(a) = core.session_mut(&self.session_id).and_then(|s| s.answers.get_mut(i))
+                && (a.scratchpad != pad || a.listen_for_ticks != ticks) {
                     a.scratchpad = pad;
                     a.listen_for_ticks = ticks;
                     core.save(&self.session_id);
                 }
-            }
         }
     }
 
@@ -198,11 +197,10 @@ impl Practice {
     /// The take never started: its answer goes, with the reason shown.
     fn abandon_take(&mut self, core: &mut Core, message: &str) {
         let Some(take) = self.take.take() else { return };
-        if let Some(session) = core.session_mut(&self.session_id) {
-            if take.answer < session.answers.len() {
+        if let Some(session) = core.session_mut(&self.session_id)
+            && take.answer < session.answers.len() {
                 session.answers.remove(take.answer);
             }
-        }
         core.save(&self.session_id);
         core.transcriber.send(Command::Forget { key: take.key });
         core.error(message);
@@ -377,12 +375,11 @@ impl Practice {
                     }
                 }
             });
-            if let Some(take) = &self.take {
-                if let Some(text) = core.live_text.get(&take.key) {
+            if let Some(take) = &self.take
+                && let Some(text) = core.live_text.get(&take.key) {
                     ui.label(RichText::new("Live transcript").strong());
                     ui.label(RichText::new(text).italics());
                 }
-            }
             if question.kind == QuestionKind::Coding {
                 let label = ui.label(RichText::new("Scratchpad (saved with the answer)").strong());
                 ui.add(egui::TextEdit::multiline(&mut self.scratchpad).code_editor().desired_rows(10).desired_width(f32::INFINITY))

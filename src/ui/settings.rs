@@ -46,11 +46,10 @@ pub struct SettingsScreen {
 
 impl SettingsScreen {
     pub fn ui(&mut self, ui: &mut egui::Ui, core: &mut Core) -> Option<Navigate> {
-        if let Ok(mut picked) = self.picked.lock() {
-            if let Some(path) = picked.take() {
+        if let Ok(mut picked) = self.picked.lock()
+            && let Some(path) = picked.take() {
                 self.import_dir = path.display().to_string();
             }
-        }
         egui::ScrollArea::vertical().auto_shrink([false; 2]).show(ui, |ui| {
             self.model_section(ui, core);
             ui.separator();

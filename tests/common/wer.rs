@@ -39,7 +39,7 @@ fn spell(n: u32) -> Vec<String> {
     }
     if n >= 20 {
         out.push(TENS[(n / 10) as usize].into());
-        if n % 10 > 0 {
+        if !n.is_multiple_of(10) {
             out.push(ONES[(n % 10) as usize].into());
         }
     } else {
