@@ -85,7 +85,7 @@ fn synth(dir: &Path, n: usize, text: &str, voice: &str, rate: u32, ssml: bool) -
 }
 
 /// Renders the script; returns the audio (16 kHz) and the true filler spans.
-fn render(dir: &Path, voice: &str, rate: u32) -> (Vec<f32>, Vec<(f64, f64)>, String) {
+fn render(dir: &Path, voice: &str, rate: u32, with_fillers: bool) -> (Vec<f32>, Vec<(f64, f64)>, String) {
     let mut audio = Vec::new();
     let mut fillers = Vec::new();
     let mut text = Vec::new();
@@ -95,6 +95,7 @@ fn render(dir: &Path, voice: &str, rate: u32) -> (Vec<f32>, Vec<(f64, f64)>, Str
                 audio.extend(synth(dir, n, words, voice, rate, false));
                 text.push(words);
             }
+            Filler(_) if !with_fillers => {}
             Filler(word) => {
                 // espeak's own "um" is a clipped 0.2 s: slow it to a held filler.
                 let ssml = format!("<speak><prosody rate=\"40%\" range=\"x-low\">{word}</prosody></speak>");
@@ -125,7 +126,7 @@ fn feedback_counts_on_real_speech_with_known_fillers() {
     let config = Config::default();
     let (mut hits, mut correct_total, mut detections, mut truths) = (0usize, 0usize, 0usize, 0usize);
     for (voice, rate) in [("en-us", 150), ("en-gb", 170), ("en-us+f3", 140)] {
-        let (audio, true_fillers, text) = render(dir.path(), voice, rate);
+        let (audio, true_fillers, text) = render(dir.path(), voice, rate, true);
         let wav = dir.path().join(format!("{voice}-{rate}.wav"));
         write_wav(&wav, &audio);
         let transcript = client.transcribe_file(&wav, 1).expect("transcribe");
@@ -174,6 +175,29 @@ fn feedback_counts_on_real_speech_with_known_fillers() {
         assert!((feedback.wpm - expected_wpm).abs() <= expected_wpm * 0.1, "wpm {:.0}, expected {expected_wpm:.0}", feedback.wpm);
         assert_eq!(feedback.pauses.count, 0, "no pause of 2 s or more in the script");
     }
+    // The same answers without fillers: every audio filler is a false one.
+    let (mut false_fillers, mut clean_minutes) = (0usize, 0.0f64);
+    for (voice, rate) in [("en-us", 150), ("en-gb", 170), ("en-us+f3", 140)] {
+        let (audio, _, _) = render(dir.path(), voice, rate, false);
+        let wav = dir.path().join(format!("clean-{voice}-{rate}.wav"));
+        write_wav(&wav, &audio);
+        let transcript = client.transcribe_file(&wav, 1).expect("transcribe");
+        let feedback = analysis::analyze(&transcript, Some(&audio), None, &config);
+        let false_here: Vec<f64> = feedback.fillers.items.iter().filter(|i| i.source == FillerSource::Audio).map(|i| i.start).collect();
+        if std::env::var_os("SHOW_WORDS").is_some() && !false_here.is_empty() {
+            println!("  {voice}: false fillers at {false_here:?}");
+            for w in &transcript.words {
+                println!("    {:>6.2} {:>6.2} {}", w.start, w.end, w.word);
+            }
+        }
+        false_fillers += false_here.len();
+        clean_minutes += audio.len() as f64 / 16_000.0 / 60.0;
+    }
+    let false_per_min = false_fillers as f64 / clean_minutes;
+    println!("filler-free answers: {false_fillers} false um/uh in {clean_minutes:.1} min ({false_per_min:.1} per minute)");
+    // Measured 3.2 per minute (README); a regression floor, not the goal.
+    assert!(false_per_min <= 4.5, "{false_per_min:.1} false fillers per minute on clean speech");
+
     let recall = hits as f64 / truths as f64;
     let precision = if detections == 0 { 0.0 } else { correct_total as f64 / detections as f64 };
     println!(
@@ -182,8 +206,8 @@ fn feedback_counts_on_real_speech_with_known_fillers() {
         precision * 100.0
     );
     // The product targets are 85 % recall and 90 % precision; measured here
-    // (README) they are met on the US voices, not on en-gb. These floors
+    // (README) precision is met, recall on the US voices only. These floors
     // catch regressions without making CI flaky.
     assert!(recall >= 0.75, "um/uh recall {recall:.2}");
-    assert!(precision >= 0.7, "um/uh precision {precision:.2}");
+    assert!(precision >= 0.9, "um/uh precision {precision:.2}");
 }

@@ -183,18 +183,15 @@ const BORDER_WINDOW: usize = 20;
 /// That many consecutive frames under the gate make a pause (with 25 ms
 /// windows, about 85 ms of silence: longer than most stop closures).
 const BORDER_PAUSE_FRAMES: usize = 6;
-/// A steady voiced run this long needs no pause beside it.
+/// A steady voiced run this long needs a pause on one side only.
 const LONG_RUN_FRAMES: usize = 45;
 
-/// A filled pause is a hesitation: it sits next to a silent pause, or is
-/// held long. In fluent speech a steady vowel between two tight word
+/// A filled pause is a hesitation: it sits between silent pauses, or is
+/// held long next to one. In fluent speech a steady vowel between two tight word
 /// estimates is a word, not a filler (measured on espeak's very steady
 /// voices, which otherwise give false "uh"s mid-sentence).
 fn next_to_a_pause(analysis: &Analysis, run: &Run) -> bool {
     let (Some(&first), Some(&last)) = (run.voiced.first(), run.voiced.last()) else { return false };
-    if last + 1 - first >= LONG_RUN_FRAMES {
-        return true;
-    }
     let quiet = |i: usize| analysis.frames.get(i).is_some_and(|f| f.energy_db < analysis.gate);
     let has_pause = |range: std::ops::Range<usize>| {
         let mut streak = 0;
@@ -206,7 +203,11 @@ fn next_to_a_pause(analysis: &Analysis, run: &Run) -> bool {
         }
         false
     };
-    has_pause(first.saturating_sub(BORDER_WINDOW)..first) || has_pause(last + 1..last + 1 + BORDER_WINDOW)
+    let before = has_pause(first.saturating_sub(BORDER_WINDOW)..first);
+    let after = has_pause(last + 1..last + 1 + BORDER_WINDOW);
+    // A pause on one side only is the mark of a lengthened last syllable
+    // before a pause, or of a short first word after one ("…forever. A…").
+    if last + 1 - first >= LONG_RUN_FRAMES { before || after } else { before && after }
 }
 
 #[derive(Debug, Clone, Copy)]

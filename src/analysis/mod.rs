@@ -261,6 +261,8 @@ pub fn analyze(transcript: &Transcript, audio: Option<&[f32]>, question: Option<
     feedback
 }
 
+const FILLER_LIKE_WORDS: [&str; 10] = ["a", "an", "and", "uh", "um", "er", "ah", "oh", "the", "of"];
+
 /// Where each word really is, for finding what lies between words. whisper's
 /// token timestamps run words together (a dropped "um" is swallowed by the
 /// next word's start); with DTW a word's end is accurate, so its start is
@@ -277,7 +279,13 @@ pub fn acoustic_spans(tokens: &[text::Token], dtw: bool) -> Vec<(f64, f64)> {
     let mut spans = Vec::with_capacity(tokens.len());
     let mut previous_end = 0.0f64;
     for token in tokens {
-        let estimated = token.end - letters(token) * per_letter * 1.5 - 0.05;
+        let mut length = letters(token) * per_letter * 1.5 + 0.05;
+        // Words that sound like a filled pause ("a" said as "uh", a reduced
+        // "and" as "um"): give them room, or their vowel reads as a filler.
+        if FILLER_LIKE_WORDS.contains(&token.text.as_str()) {
+            length = length.max(0.4);
+        }
+        let estimated = token.end - length;
         let start = estimated.max(previous_end).max(token.start).min(token.end);
         spans.push((start, token.end));
         previous_end = token.end;
