@@ -21,9 +21,20 @@ enum Piece {
 
 use Piece::{Filler, Pause, Words};
 
-/// The script: 4 um, 4 uh, 1 "like" (filler), 1 "you know"; 6 I-words, 4 we-words.
-fn script() -> Vec<Piece> {
-    vec![
+/// A scripted answer and its hand-counted truth.
+struct Script {
+    pieces: Vec<Piece>,
+    um_uh: usize,
+    i_words: usize,
+    we_words: usize,
+    /// Transcript fillers other than um/uh, with their counts.
+    word_fillers: &'static [(&'static str, usize)],
+}
+
+/// The answer the detector's thresholds were measured on: 4 um, 4 uh, 1
+/// "like" (filler), 1 "you know"; 6 I-words, 4 we-words.
+fn tuning_script() -> Script {
+    let pieces = vec![
         Pause(0.5),
         Words("At my last company we ran the checkout service."),
         Pause(0.3),
@@ -59,12 +70,54 @@ fn script() -> Vec<Piece> {
         Pause(0.3),
         Words("That was the main lesson for me."),
         Pause(0.6),
-    ]
+    ];
+    // I-words: my, I, I, I, my, me; we-words: we, we, our, we.
+    Script { pieces, um_uh: 8, i_words: 6, we_words: 4, word_fillers: &[("like", 1), ("you know", 1)] }
 }
 
-const EXPECTED_UM_UH: usize = 8;
-const EXPECTED_I: usize = 6; // my, I, I, I, my, me
-const EXPECTED_WE: usize = 4; // we, we, our, we
+/// A second answer, never used for tuning, with shorter and uneven pauses
+/// around its fillers: 4 uh, 4 um, 1 "basically"; 4 I-words, 4 we-words.
+fn held_out_script() -> Script {
+    let pieces = vec![
+        Pause(0.4),
+        Words("We had to move the billing jobs off an old cron server."),
+        Pause(0.2),
+        Filler("uh"),
+        Pause(0.2),
+        Words("I wrote a small scheduler in Go with a Postgres lock."),
+        Pause(0.45),
+        Filler("um"),
+        Pause(0.15),
+        Words("Basically the hard part was making retries safe."),
+        Pause(0.3),
+        Filler("uh"),
+        Pause(0.3),
+        Words("My first version ran every job twice after a deploy."),
+        Pause(0.2),
+        Filler("um"),
+        Pause(0.35),
+        Words("We fixed it with a unique key on the job name and the hour."),
+        Pause(0.25),
+        Filler("uh"),
+        Pause(0.2),
+        Words("After that our error rate went down to zero."),
+        Pause(0.3),
+        Filler("um"),
+        Pause(0.3),
+        Words("I still think a queue would have been cleaner."),
+        Pause(0.35),
+        Filler("uh"),
+        Pause(0.25),
+        Words("Next time I would start with one."),
+        Pause(0.3),
+        Filler("um"),
+        Pause(0.2),
+        Words("We agreed on that as a team."),
+        Pause(0.6),
+    ];
+    // I-words: I, my, I, I; we-words: we, we, our, we.
+    Script { pieces, um_uh: 8, i_words: 4, we_words: 4, word_fillers: &[("basically", 1)] }
+}
 
 fn synth(dir: &Path, n: usize, text: &str, voice: &str, rate: u32, ssml: bool) -> Vec<f32> {
     let path = dir.join(format!("piece{n}.wav"));
@@ -85,12 +138,12 @@ fn synth(dir: &Path, n: usize, text: &str, voice: &str, rate: u32, ssml: bool) -
 }
 
 /// Renders the script; returns the audio (16 kHz) and the true filler spans.
-fn render(dir: &Path, voice: &str, rate: u32, with_fillers: bool) -> (Vec<f32>, Vec<(f64, f64)>, String) {
+fn render(dir: &Path, script: &Script, voice: &str, rate: u32, with_fillers: bool) -> (Vec<f32>, Vec<(f64, f64)>, String) {
     let mut audio = Vec::new();
     let mut fillers = Vec::new();
     let mut text = Vec::new();
-    for (n, piece) in script().into_iter().enumerate() {
-        match piece {
+    for (n, piece) in script.pieces.iter().enumerate() {
+        match *piece {
             Words(words) => {
                 audio.extend(synth(dir, n, words, voice, rate, false));
                 text.push(words);
@@ -117,17 +170,67 @@ fn write_wav(path: &Path, samples: &[f32]) {
     writer.finalize().expect("finalize");
 }
 
-#[test]
-fn feedback_counts_on_real_speech_with_known_fillers() {
-    let Some(model) = test_model("feedback_counts_on_real_speech_with_known_fillers") else { return };
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut client = WorkerClient::new(bin().into());
-    client.load(&model).expect("model");
+/// um/uh found against the truth, over some takes.
+#[derive(Default)]
+struct Tally {
+    /// True fillers with a detection near them.
+    hits: usize,
+    truths: usize,
+    /// Detections near a true filler.
+    correct: usize,
+    /// All detections, including those on the filler-free takes.
+    detections: usize,
+    /// Detections on the filler-free takes, and those takes' minutes.
+    false_on_clean: usize,
+    clean_minutes: f64,
+}
+
+impl Tally {
+    fn recall(&self) -> f64 {
+        self.hits as f64 / self.truths.max(1) as f64
+    }
+
+    fn precision(&self) -> f64 {
+        if self.detections == 0 { 0.0 } else { self.correct as f64 / self.detections as f64 }
+    }
+
+    fn false_per_minute(&self) -> f64 {
+        self.false_on_clean as f64 / self.clean_minutes.max(1e-9)
+    }
+
+    fn add(&mut self, other: &Tally) {
+        self.hits += other.hits;
+        self.truths += other.truths;
+        self.correct += other.correct;
+        self.detections += other.detections;
+        self.false_on_clean += other.false_on_clean;
+        self.clean_minutes += other.clean_minutes;
+    }
+
+    fn report(&self, name: &str) -> String {
+        format!(
+            "{name}: recall {:.0}% ({}/{}), precision {:.0}% ({}/{} detections, filler-free takes included), {:.1} false um/uh per minute of filler-free speech ({:.1} min)",
+            self.recall() * 100.0,
+            self.hits,
+            self.truths,
+            self.precision() * 100.0,
+            self.correct,
+            self.detections,
+            self.false_per_minute(),
+            self.clean_minutes
+        )
+    }
+}
+
+/// Runs one script in several voices, with and without its fillers, checks
+/// every count, and tallies um/uh detections.
+fn measure(client: &mut WorkerClient, dir: &Path, name: &str, script: &Script, voices: &[(&str, u32)]) -> Tally {
     let config = Config::default();
-    let (mut hits, mut correct_total, mut detections, mut truths) = (0usize, 0usize, 0usize, 0usize);
-    for (voice, rate) in [("en-us", 150), ("en-gb", 170), ("en-us+f3", 140)] {
-        let (audio, true_fillers, text) = render(dir.path(), voice, rate, true);
-        let wav = dir.path().join(format!("{voice}-{rate}.wav"));
+    let show = std::env::var_os("SHOW_WORDS").is_some();
+    let mut tally = Tally::default();
+    for &(voice, rate) in voices {
+        let (audio, true_fillers, text) = render(dir, script, voice, rate, true);
+        let wav = dir.join(format!("{name}-{voice}-{rate}.wav"));
         write_wav(&wav, &audio);
         let transcript = client.transcribe_file(&wav, 1).expect("transcribe");
         let feedback = analysis::analyze(&transcript, Some(&audio), None, &config);
@@ -137,23 +240,23 @@ fn feedback_counts_on_real_speech_with_known_fillers() {
         let near = |t: f64, (s, e): (f64, f64)| t >= s - 0.3 && t <= e + 0.3;
         let matched = true_fillers.iter().filter(|span| found.iter().any(|f| near(f.start, **span))).count();
         let correct = found.iter().filter(|f| true_fillers.iter().any(|span| near(f.start, *span))).count();
-        hits += matched;
-        correct_total += correct;
-        detections += found.len();
-        truths += true_fillers.len();
+        tally.hits += matched;
+        tally.correct += correct;
+        tally.detections += found.len();
+        tally.truths += true_fillers.len();
         let from_audio = found.iter().filter(|f| f.source == FillerSource::Audio).count();
+        let count = |word: &str| feedback.fillers.by_word.get(word).copied().unwrap_or(0);
         println!(
-            "{voice} {rate} wpm: um/uh {matched}/{} found ({} detections, {correct} correct, {from_audio} from the audio); like {}, you know {}; I {} we {}; {:.0} wpm",
+            "{name}, {voice} {rate} wpm: um/uh {matched}/{} found ({} detections, {correct} correct, {from_audio} from the audio); {}; I {} we {}; {:.0} wpm",
             true_fillers.len(),
             found.len(),
-            feedback.fillers.by_word.get("like").copied().unwrap_or(0),
-            feedback.fillers.by_word.get("you know").copied().unwrap_or(0),
+            script.word_fillers.iter().map(|(w, _)| format!("{w} {}", count(w))).collect::<Vec<_>>().join(", "),
             feedback.i_words,
             feedback.we_words,
             feedback.wpm
         );
         println!("  transcript: {}", transcript.text);
-        if std::env::var_os("SHOW_WORDS").is_some() {
+        if show {
             println!("  fillers: {true_fillers:?}");
             for w in &transcript.words {
                 println!("    {:>6.2} {:>6.2} {}", w.start, w.end, w.word);
@@ -164,50 +267,63 @@ fn feedback_counts_on_real_speech_with_known_fillers() {
         }
 
         // Known counts, within stated tolerances.
-        assert_eq!(true_fillers.len(), EXPECTED_UM_UH);
-        assert_eq!(feedback.fillers.by_word.get("like").copied().unwrap_or(0), 1, "'like' as a filler, once");
-        assert_eq!(feedback.fillers.by_word.get("you know").copied().unwrap_or(0), 1, "'you know', once");
-        assert!(feedback.i_words.abs_diff(EXPECTED_I) <= 1, "I-words {} (expected {EXPECTED_I} ± 1)", feedback.i_words);
-        assert!(feedback.we_words.abs_diff(EXPECTED_WE) <= 1, "we-words {} (expected {EXPECTED_WE} ± 1)", feedback.we_words);
+        assert_eq!(true_fillers.len(), script.um_uh);
+        for &(word, expected) in script.word_fillers {
+            assert_eq!(count(word), expected, "{name}, {voice}: '{word}' as a filler");
+        }
+        assert!(feedback.i_words.abs_diff(script.i_words) <= 1, "{name}, {voice}: I-words {} (expected {} ± 1)", feedback.i_words, script.i_words);
+        assert!(feedback.we_words.abs_diff(script.we_words) <= 1, "{name}, {voice}: we-words {} (expected {} ± 1)", feedback.we_words, script.we_words);
         // Words per minute: the script's words over the take's length, ±10 %.
         let words = normalise_words(&text).len() as f64;
         let expected_wpm = words / (audio.len() as f64 / 16_000.0 / 60.0);
-        assert!((feedback.wpm - expected_wpm).abs() <= expected_wpm * 0.1, "wpm {:.0}, expected {expected_wpm:.0}", feedback.wpm);
+        assert!((feedback.wpm - expected_wpm).abs() <= expected_wpm * 0.1, "{name}, {voice}: wpm {:.0}, expected {expected_wpm:.0}", feedback.wpm);
         assert_eq!(feedback.pauses.count, 0, "no pause of 2 s or more in the script");
-    }
-    // The same answers without fillers: every audio filler is a false one.
-    let (mut false_fillers, mut clean_minutes) = (0usize, 0.0f64);
-    for (voice, rate) in [("en-us", 150), ("en-gb", 170), ("en-us+f3", 140)] {
-        let (audio, _, _) = render(dir.path(), voice, rate, false);
-        let wav = dir.path().join(format!("clean-{voice}-{rate}.wav"));
+
+        // The same answer without its fillers: every um/uh is a false one.
+        let (audio, _, _) = render(dir, script, voice, rate, false);
+        let wav = dir.join(format!("{name}-clean-{voice}-{rate}.wav"));
         write_wav(&wav, &audio);
         let transcript = client.transcribe_file(&wav, 1).expect("transcribe");
         let feedback = analysis::analyze(&transcript, Some(&audio), None, &config);
-        let false_here: Vec<f64> = feedback.fillers.items.iter().filter(|i| i.source == FillerSource::Audio).map(|i| i.start).collect();
-        if std::env::var_os("SHOW_WORDS").is_some() && !false_here.is_empty() {
-            println!("  {voice}: false fillers at {false_here:?}");
-            for w in &transcript.words {
-                println!("    {:>6.2} {:>6.2} {}", w.start, w.end, w.word);
+        let false_here: Vec<f64> = feedback.fillers.items.iter().filter(|i| i.word == "um" || i.word == "uh").map(|i| i.start).collect();
+        if !false_here.is_empty() {
+            println!("  without fillers: false um/uh at {false_here:?}");
+            if show {
+                for w in &transcript.words {
+                    println!("    {:>6.2} {:>6.2} {}", w.start, w.end, w.word);
+                }
             }
         }
-        false_fillers += false_here.len();
-        clean_minutes += audio.len() as f64 / 16_000.0 / 60.0;
+        tally.false_on_clean += false_here.len();
+        tally.detections += false_here.len();
+        tally.clean_minutes += audio.len() as f64 / 16_000.0 / 60.0;
     }
-    let false_per_min = false_fillers as f64 / clean_minutes;
-    println!("filler-free answers: {false_fillers} false um/uh in {clean_minutes:.1} min ({false_per_min:.1} per minute)");
-    // Measured 3.2 per minute (README); a regression floor, not the goal.
-    assert!(false_per_min <= 4.5, "{false_per_min:.1} false fillers per minute on clean speech");
+    tally
+}
 
-    let recall = hits as f64 / truths as f64;
-    let precision = if detections == 0 { 0.0 } else { correct_total as f64 / detections as f64 };
-    println!(
-        "um/uh over all voices: recall {:.0}% ({hits}/{truths}), precision {:.0}% ({correct_total}/{detections} detections)",
-        recall * 100.0,
-        precision * 100.0
+#[test]
+fn feedback_counts_on_real_speech_with_known_fillers() {
+    let Some(model) = test_model("feedback_counts_on_real_speech_with_known_fillers") else { return };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut client = WorkerClient::new(bin().into());
+    client.load(&model).expect("model");
+
+    let tuning = measure(&mut client, dir.path(), "tuning", &tuning_script(), &[("en-us", 150), ("en-gb", 170), ("en-us+f3", 140)]);
+    // Other voices, rates and pauses than the thresholds were set on.
+    let held_out = measure(
+        &mut client,
+        dir.path(),
+        "held out",
+        &held_out_script(),
+        &[("en-us+m3", 180), ("en-us+f2", 145), ("en-gb-x-rp+f4", 155), ("en-us+m1", 165)],
     );
-    // The product targets are 85 % recall and 90 % precision; measured here
-    // (README) precision is met, recall on the US voices only. These floors
-    // catch regressions without making CI flaky.
-    assert!(recall >= 0.75, "um/uh recall {recall:.2}");
-    assert!(precision >= 0.9, "um/uh precision {precision:.2}");
+    let mut all = Tally::default();
+    all.add(&tuning);
+    all.add(&held_out);
+    println!("{}", tuning.report("um/uh, tuning answer"));
+    println!("{}", held_out.report("um/uh, held-out answer"));
+    println!("{}", all.report("um/uh, all"));
+    // The product targets: at least 85 % recall and 90 % precision.
+    assert!(all.recall() >= 0.85, "{}", all.report("um/uh recall under 85 %"));
+    assert!(all.precision() >= 0.9, "{}", all.report("um/uh precision under 90 %"));
 }

@@ -201,13 +201,12 @@ pub fn analyze(transcript: &Transcript, audio: Option<&[f32]>, question: Option<
         .collect();
     let counts_um_uh = config.fillers.iter().any(|f| f.eq_ignore_ascii_case("um") || f.eq_ignore_ascii_case("uh"));
     if let (Some(samples), true) = (audio, counts_um_uh) {
-        let spans = acoustic_spans(&tokens, transcript.settings.dtw);
-        for pause in filled_pauses::detect(samples, &spans) {
-            if !items.iter().any(|i| (i.start - pause.start).abs() < 0.3) {
-                items.push(FillerItem { word: pause.word.to_owned(), start: pause.start, source: FillerSource::Audio });
-            }
-        }
-        items.sort_by(|a, b| a.start.total_cmp(&b.start));
+        let spans: Vec<filled_pauses::WordSpan> = acoustic_spans(&tokens, transcript.settings.dtw)
+            .into_iter()
+            .zip(&tokens)
+            .map(|((start, end), token)| filled_pauses::WordSpan { start, end, short: token.text.chars().filter(|c| c.is_alphanumeric()).count() <= 3 })
+            .collect();
+        add_audio_fillers(&mut items, filled_pauses::detect(samples, &spans));
     }
     let mut by_word = BTreeMap::new();
     for item in &items {
@@ -260,6 +259,25 @@ pub fn analyze(transcript: &Transcript, audio: Option<&[f32]>, question: Option<
     feedback.advice = advise(&feedback, kind, transcript.no_speech, config);
     feedback
 }
+
+/// Adds the filled pauses heard in the audio that whisper did not
+/// transcribe, keeping `items` in time order.
+fn add_audio_fillers(items: &mut Vec<FillerItem>, pauses: Vec<filled_pauses::FilledPause>) {
+    for pause in pauses {
+        // whisper kept this one: the same um/uh, not another. Other fillers
+        // ("you know" right after an "um") are different words.
+        let transcribed = items.iter().any(|i| {
+            FILLED_PAUSE_WORDS.contains(&i.word.as_str()) && i.start >= pause.start - 0.3 && i.start <= pause.end + 0.3
+        });
+        if !transcribed {
+            items.push(FillerItem { word: pause.word.to_owned(), start: pause.start, source: FillerSource::Audio });
+        }
+    }
+    items.sort_by(|a, b| a.start.total_cmp(&b.start));
+}
+
+/// The fillers that are sounds rather than words, as `fillers` names them.
+const FILLED_PAUSE_WORDS: [&str; 5] = ["um", "uh", "er", "ah", "hmm"];
 
 const FILLER_LIKE_WORDS: [&str; 10] = ["a", "an", "and", "uh", "um", "er", "ah", "oh", "the", "of"];
 
@@ -464,6 +482,20 @@ mod tests {
         let words = text::timed_words(text, step, step * 0.8);
         let duration_s = words.len() as f64 * step;
         Transcript { text: text.into(), duration_s, segments: Vec::new(), words, no_speech: false, settings: DecodeSettings::default() }
+    }
+
+    #[test]
+    fn audio_fillers_count_once_but_not_against_other_fillers() {
+        let transcribed = |word: &str, start: f64| FillerItem { word: word.into(), start, source: FillerSource::Transcript };
+        let heard = |start: f64, end: f64| filled_pauses::FilledPause { start, end, pitch_hz: 110.0, word: "um" };
+        // whisper put "you know" where the um was: both count.
+        let mut items = vec![transcribed("you know", 12.5)];
+        add_audio_fillers(&mut items, vec![heard(12.59, 13.28)]);
+        assert_eq!(items.iter().map(|i| (i.word.as_str(), i.source)).collect::<Vec<_>>(), [("you know", FillerSource::Transcript), ("um", FillerSource::Audio)]);
+        // whisper wrote the um itself (its time late by a little): once.
+        let mut items = vec![transcribed("um", 13.4), transcribed("like", 20.0)];
+        add_audio_fillers(&mut items, vec![heard(12.59, 13.28), heard(30.0, 30.5)]);
+        assert_eq!(items.iter().map(|i| (i.word.as_str(), i.start)).collect::<Vec<_>>(), [("um", 13.4), ("like", 20.0), ("um", 30.0)]);
     }
 
     #[test]
