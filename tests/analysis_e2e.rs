@@ -222,6 +222,24 @@ impl Tally {
     }
 }
 
+/// How many detections (start times) match a true filler span one to one: a
+/// detection matches when it starts within the filler or up to 0.3 s before
+/// it (whisper's token times often start a word early, in the pause).
+fn match_one_to_one(detections: &[f64], fillers: &[(f64, f64)]) -> usize {
+    let mut used = vec![false; detections.len()];
+    let mut matched = 0;
+    for &(s, e) in fillers {
+        let candidate = (0..detections.len()).filter(|&i| !used[i] && detections[i] >= s - 0.3 && detections[i] <= e).min_by(|&a, &b| {
+            (detections[a] - s).abs().total_cmp(&(detections[b] - s).abs())
+        });
+        if let Some(i) = candidate {
+            used[i] = true;
+            matched += 1;
+        }
+    }
+    matched
+}
+
 /// Runs one script in several voices, with and without its fillers, checks
 /// every count, and tallies um/uh detections.
 fn measure(client: &mut WorkerClient, dir: &Path, name: &str, script: &Script, voices: &[(&str, u32)]) -> Tally {
@@ -235,11 +253,11 @@ fn measure(client: &mut WorkerClient, dir: &Path, name: &str, script: &Script, v
         let transcript = client.transcribe_file(&wav, 1).expect("transcribe");
         let feedback = analysis::analyze(&transcript, Some(&audio), None, &config);
 
-        // um/uh: each detection near a true filler is a hit.
+        // um/uh: each true filler is matched to at most one detection and
+        // each detection to at most one filler, so a double count is a false one.
         let found: Vec<&analysis::FillerItem> = feedback.fillers.items.iter().filter(|i| i.word == "um" || i.word == "uh").collect();
-        let near = |t: f64, (s, e): (f64, f64)| t >= s - 0.3 && t <= e + 0.3;
-        let matched = true_fillers.iter().filter(|span| found.iter().any(|f| near(f.start, **span))).count();
-        let correct = found.iter().filter(|f| true_fillers.iter().any(|span| near(f.start, *span))).count();
+        let matched = match_one_to_one(&found.iter().map(|f| f.start).collect::<Vec<_>>(), &true_fillers);
+        let correct = matched;
         tally.hits += matched;
         tally.correct += correct;
         tally.detections += found.len();
@@ -326,4 +344,9 @@ fn feedback_counts_on_real_speech_with_known_fillers() {
     // The product targets: at least 85 % recall and 90 % precision.
     assert!(all.recall() >= 0.85, "{}", all.report("um/uh recall under 85 %"));
     assert!(all.precision() >= 0.9, "{}", all.report("um/uh precision under 90 %"));
+    // Neither answer may fall far below it on its own (measured: 100 % and
+    // 88 %), and fluent speech stays clean (measured: no false um/uh).
+    assert!(tuning.recall() >= 0.85, "{}", tuning.report("tuning answer"));
+    assert!(held_out.recall() >= 0.8, "{}", held_out.report("held-out answer"));
+    assert!(all.false_on_clean <= 1, "{}", all.report("false um/uh on filler-free speech"));
 }

@@ -125,9 +125,9 @@ const MAX_FLUX_DB: f64 = 3.0;
 // Whisper often stretches a word next to a dropped filler over it (with DTW
 // timing, the word before a pause often ends after the filler). A run inside
 // a word is still accepted when it follows a pause and is held extremely
-// still (pitch and spectrum) for a long time, which ordinary words rarely
-// are, unless the word is short enough to be that held vowel itself ("a",
-// "and", "or").
+// still (pitch and spectrum) for a long time, which a word with several
+// sounds cannot be, unless the word can be said as that one held sound
+// ("a", "and", "or", a drawn-out "well").
 
 const HIDDEN_MIN_RUN_FRAMES: usize = 25;
 const HIDDEN_MAX_F0_REL_STD: f64 = 0.04;
@@ -174,12 +174,13 @@ pub struct WordSpan {
     pub start: f64,
     /// Seconds from the first sample.
     pub end: f64,
-    /// Short enough ("a", "and", "or") to be one held vowel itself.
+    /// A word that can be said as one held sound ("a", "and", "or", a
+    /// drawn-out "well"): a steady run inside it may be the word itself.
     pub short: bool,
 }
 
 impl WordSpan {
-    /// A word of more than three letters.
+    /// A word that cannot be one held sound ("platform").
     pub const fn long(start: f64, end: f64) -> Self {
         WordSpan { start, end, short: false }
     }
@@ -508,7 +509,8 @@ fn voiced_runs(frames: &[Frame], gate: f64) -> Vec<Run> {
 struct WordBlocks {
     /// Words merged where no real pause separates them, then shrunk.
     blocks: Vec<(f64, f64)>,
-    /// The short words, as given (for the hidden-filler rule).
+    /// The words that can be one held sound, unshrunk (for the hidden-filler
+    /// rule: any real overlap with them counts).
     short: Vec<(f64, f64)>,
 }
 
@@ -576,19 +578,15 @@ fn judge(
     if !filler_like {
         return None;
     }
-    // The costliest test, so last.
-    let flux = spectra.flux(samples, &run.core);
-    if flux > MAX_FLUX_DB {
-        return None;
-    }
-
     let covered: f64 = words
         .blocks
         .iter()
         .map(|&(s, e)| (end.min(e) - start.max(s)).max(0.0))
         .sum();
     let outside = 1.0 - covered / (end - start);
-    let accepted = outside >= MIN_OUTSIDE_FRAC || hidden_in_a_word(analysis, run, words, n_frames, f0_rel_std);
+    let placed = outside >= MIN_OUTSIDE_FRAC || hidden_in_a_word(analysis, run, words, n_frames, f0_rel_std);
+    // The costliest test, so last.
+    let accepted = placed && spectra.flux(samples, &run.core) <= MAX_FLUX_DB;
     accepted.then(|| FilledPause {
         start,
         end,
@@ -700,9 +698,10 @@ impl Spectra {
 
     /// Median spectral change between frames FLUX_LAG apart (dB RMS over the
     /// bands). The median ignores the single vowel-to-nasal change of "um".
+    /// Too few frames to compare: not shown to be steady.
     fn flux(&self, samples: &[f32], frames: &[usize]) -> f64 {
         if frames.len() <= FLUX_LAG {
-            return 0.0;
+            return f64::INFINITY;
         }
         let shapes: Vec<[f64; N_BANDS]> = frames
             .iter()
@@ -863,7 +862,7 @@ mod tests {
     }
 
     #[test]
-    fn held_vowel_that_a_short_word_covers_is_that_word() {
+    fn held_vowel_that_a_one_sound_word_covers_is_that_word() {
         // "a" or "or", said slowly between pauses.
         let words = [WordSpan::long(0.2, 0.7), WordSpan { start: 0.75, end: 1.25, short: true }, WordSpan::long(1.3, 1.8)];
         assert_eq!(detect(&scene(vowel(0.4, None)), &words), vec![]);
@@ -893,7 +892,7 @@ mod tests {
     }
 
     #[test]
-    fn filler_swallowed_by_a_stretched_word_is_found() {
+    fn filler_hidden_in_a_stretched_long_word_is_found() {
         // Whisper stretched the first word over the pause and the filler.
         let words = long_words(&[(0.2, 1.25), (1.3, 1.8)]);
         let found = detect(&scene(vowel(0.4, None)), &words);

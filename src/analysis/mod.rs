@@ -204,7 +204,7 @@ pub fn analyze(transcript: &Transcript, audio: Option<&[f32]>, question: Option<
         let spans: Vec<filled_pauses::WordSpan> = acoustic_spans(&tokens, transcript.settings.dtw)
             .into_iter()
             .zip(&tokens)
-            .map(|((start, end), token)| filled_pauses::WordSpan { start, end, short: token.text.chars().filter(|c| c.is_alphanumeric()).count() <= 3 })
+            .map(|((start, end), token)| filled_pauses::WordSpan { start, end, short: could_be_one_held_sound(&token.text) })
             .collect();
         add_audio_fillers(&mut items, filled_pauses::detect(samples, &spans));
     }
@@ -266,8 +266,9 @@ fn add_audio_fillers(items: &mut Vec<FillerItem>, pauses: Vec<filled_pauses::Fil
     for pause in pauses {
         // whisper kept this one: the same um/uh, not another. Other fillers
         // ("you know" right after an "um") are different words.
+        // Token timestamps often start a word early, in the pause before it.
         let transcribed = items.iter().any(|i| {
-            FILLED_PAUSE_WORDS.contains(&i.word.as_str()) && i.start >= pause.start - 0.3 && i.start <= pause.end + 0.3
+            FILLED_PAUSE_WORDS.contains(&i.word.as_str()) && i.start >= pause.start - 0.6 && i.start <= pause.end + 0.3
         });
         if !transcribed {
             items.push(FillerItem { word: pause.word.to_owned(), start: pause.start, source: FillerSource::Audio });
@@ -276,7 +277,16 @@ fn add_audio_fillers(items: &mut Vec<FillerItem>, pauses: Vec<filled_pauses::Fil
     items.sort_by(|a, b| a.start.total_cmp(&b.start));
 }
 
-/// The fillers that are sounds rather than words, as `fillers` names them.
+/// Words that can be said as one held sound, so a steady voiced stretch
+/// inside one may be the word itself: every word of up to three letters
+/// ("a", "and", "or", "the") and the words people draw out.
+fn could_be_one_held_sound(word: &str) -> bool {
+    const DRAWN_OUT: [&str; 5] = ["well", "yeah", "okay", "like", "right"];
+    word.chars().filter(|c| c.is_alphanumeric()).count() <= 3 || DRAWN_OUT.contains(&word)
+}
+
+/// The fillers that are sounds rather than words, as `fillers` names them
+/// (`fillers::canonical` folds whisper's spellings into these).
 const FILLED_PAUSE_WORDS: [&str; 5] = ["um", "uh", "er", "ah", "hmm"];
 
 const FILLER_LIKE_WORDS: [&str; 10] = ["a", "an", "and", "uh", "um", "er", "ah", "oh", "the", "of"];
@@ -482,6 +492,16 @@ mod tests {
         let words = text::timed_words(text, step, step * 0.8);
         let duration_s = words.len() as f64 * step;
         Transcript { text: text.into(), duration_s, segments: Vec::new(), words, no_speech: false, settings: DecodeSettings::default() }
+    }
+
+    #[test]
+    fn words_that_can_be_one_held_sound() {
+        for word in ["a", "and", "or", "the", "uh", "well", "okay"] {
+            assert!(could_be_one_held_sound(word), "{word}");
+        }
+        for word in ["platform", "minutes", "throwing", "kafka"] {
+            assert!(!could_be_one_held_sound(word), "{word}");
+        }
     }
 
     #[test]
