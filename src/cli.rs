@@ -573,8 +573,8 @@ fn record_command(
         }
     }
     println!("{}: {:.2} s", take.path.display(), take.duration_s);
-    if take.dropped_samples > 0 {
-        eprintln!("warning: {} samples were dropped (the machine was too busy)", take.dropped_samples);
+    if let Some(warning) = take.dropped_warning() {
+        eprintln!("warning: {warning}");
     }
     match error {
         None => Ok(ExitCode::SUCCESS),

@@ -113,6 +113,9 @@ fn a_whole_practice_loop_with_real_speech() {
     println!("recorded through the app, WER {:.1}%: {}", error_rate * 100.0, transcript.text);
     assert!(error_rate < 0.35, "{}", transcript.text);
     assert!(answer.duration_s > 8.0, "{}", answer.duration_s);
+    // A take stopped with Space closed cleanly: no error saved or shown.
+    assert_eq!(answer.capture_error, None);
+    assert!(!app(&h).core.notices.iter().any(|n| n.error), "{:?}", app(&h).core.notices.iter().map(|n| &n.text).collect::<Vec<_>>());
     h.get_by_label("Strong answer");
     h.get_by_label_contains("words per minute");
     h.get_by_label("STAR (s)");

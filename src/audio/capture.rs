@@ -172,8 +172,20 @@ pub enum CaptureEvent {
 pub struct Take {
     pub path: PathBuf,
     pub duration_s: f64,
-    /// Samples lost because the recorder fell behind (should be 0).
+    /// Samples (at 16 kHz) lost because the recorder fell behind (should be 0).
     pub dropped_samples: u64,
+}
+
+impl Take {
+    /// Said when the recorder fell behind and the take has gaps.
+    pub fn dropped_warning(&self) -> Option<String> {
+        (self.dropped_samples > 0).then(|| {
+            format!(
+                "{:.1} s of audio were lost because the machine was too busy (the disk or the CPU); the rest of the take is kept",
+                self.dropped_samples as f64 / f64::from(SAMPLE_RATE)
+            )
+        })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -393,7 +405,8 @@ fn record(options: RecordOptions, stop: &AtomicBool, send: &dyn Fn(CaptureEvent)
     let take = Take {
         path: options.out.clone(),
         duration_s: written as f64 / f64::from(SAMPLE_RATE),
-        dropped_samples: dropped.load(Ordering::Relaxed),
+        // Counted at the device's rate; the take's rate is 16 kHz.
+        dropped_samples: dropped.load(Ordering::Relaxed) * u64::from(SAMPLE_RATE) / u64::from(sample_rate.max(1)),
     };
     let finished = match writer.finish() {
         Ok(_) => take,

@@ -177,7 +177,16 @@ pub struct Repaired {
 /// safely given back (`remove_marker`).
 pub fn repair(path: &Path) -> Result<Repaired, WavError> {
     let marker = std::fs::read(marker_path(path)).ok().and_then(|bytes| serde_json::from_slice::<TakeMarker>(&bytes).ok());
-    let head = std::fs::read(path).map(|b| b.into_iter().take(44).collect::<Vec<u8>>()).unwrap_or_default();
+    // The first bytes only; a file that is there but cannot be read is an
+    // error, never an empty take (that would overwrite the recording).
+    let mut head = Vec::with_capacity(44);
+    match File::open(path) {
+        Ok(file) => {
+            file.take(44).read_to_end(&mut head).map_err(|e| WavError::Read { path: path.to_owned(), reason: e.to_string() })?;
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(WavError::Read { path: path.to_owned(), reason: e.to_string() }),
+    }
     if head.len() < 44 && (head.is_empty() || head.starts_with(b"RIFF")) {
         let write_err = |e: hound::Error| WavError::Write { path: path.to_owned(), reason: e.to_string() };
         hound::WavWriter::create(path, take_spec()).map_err(write_err)?.finalize().map_err(write_err)?;
@@ -357,6 +366,16 @@ mod tests {
         std::fs::write(&path, b"").expect("write");
         assert_eq!(repair(&path).expect("repair").duration_s, 0.0);
         assert_eq!(read_mono(&path).expect("a valid empty WAV").0.len(), 0);
+    }
+
+    #[test]
+    fn a_take_that_cannot_be_read_is_an_error_not_an_empty_take() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        // Reading a folder fails the way a failing disk does.
+        let path = dir.path().join("unreadable.wav");
+        std::fs::create_dir(&path).expect("dir");
+        assert!(matches!(repair(&path), Err(WavError::Read { .. })), "{:?}", repair(&path));
+        assert!(path.is_dir(), "left as it was");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Writes `bytes` to `path` atomically: temp file in the same folder, fsync,
 /// rename over the target, fsync the folder. The file is readable by the
@@ -13,9 +14,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let file_name = path
         .file_name()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?;
-    let tmp = dir.join(format!(".{}.tmp-{}", file_name.to_string_lossy(), std::process::id()));
+    // One temp file per write: two writers of the same file (the saver
+    // thread and a save at exit) must not write into each other's.
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let tmp = dir.join(format!(".{}.tmp-{}-{n}", file_name.to_string_lossy(), std::process::id()));
     let result = (|| {
-        let mut file = private_options().open(&tmp)?;
+        let mut file = private_options().create_new(true).open(&tmp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
         drop(file);
@@ -77,6 +82,26 @@ mod tests {
         assert_eq!(fs::read(&path).expect("read"), b"two");
         let names: Vec<_> = fs::read_dir(dir.path()).expect("list").map(|e| e.expect("entry").file_name()).collect();
         assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    #[test]
+    fn concurrent_writers_of_one_file_never_mix() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("session.json");
+        let contents: Vec<Vec<u8>> = (0..4u8).map(|i| vec![b'a' + i; 200_000]).collect();
+        std::thread::scope(|scope| {
+            for content in &contents {
+                let path = &path;
+                scope.spawn(move || {
+                    for _ in 0..20 {
+                        write_atomic(path, content).expect("write");
+                    }
+                });
+            }
+        });
+        let written = fs::read(&path).expect("read");
+        assert!(contents.contains(&written), "a mixed file of {} bytes", written.len());
+        assert_eq!(fs::read_dir(dir.path()).expect("list").count(), 1, "temp files left behind");
     }
 
     #[cfg(unix)]

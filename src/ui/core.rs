@@ -360,10 +360,8 @@ impl Core {
                     if let Some(a) = self.session_mut(&session_id).and_then(|s| s.answers.get_mut(answer)) {
                         a.feedback = Some(*feedback);
                     }
-                    if let Some(session) = self.session(&session_id)
-                        && let Err(err) = self.store.save(session) {
-                            log::error!("could not save session {session_id}: {err}");
-                        }
+                    // Through the saver, after the saves queued before it.
+                    self.save(&session_id);
                 }
                 _ => {}
             }

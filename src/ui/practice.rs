@@ -163,7 +163,9 @@ impl Practice {
     pub fn poll(&mut self, core: &mut Core) {
         let Some(take) = self.take.as_mut() else { return };
         let mut finished = None;
-        loop {
+        // `Finished` is the recorder's last word (its thread ends right after,
+        // closing the channel): stop reading there.
+        while finished.is_none() {
             let event = match take.recorder.events.try_recv() {
                 Ok(event) => event,
                 Err(std::sync::mpsc::TryRecvError::Empty) => break,
@@ -181,7 +183,7 @@ impl Practice {
                     take.level = Some(level);
                 }
                 CaptureEvent::Audio(samples) => core.transcriber.send(Command::StreamAudio { key: take.key, samples }),
-                CaptureEvent::Finished(Ok(t)) => finished = Some((Some(t.duration_s), None)),
+                CaptureEvent::Finished(Ok(t)) => finished = Some((Some(t.duration_s), t.dropped_warning())),
                 CaptureEvent::Finished(Err((t, e))) => finished = Some((Some(t.duration_s), Some(e.to_string()))),
                 CaptureEvent::FailedToStart(err) => {
                     self.abandon_take(core, &format!("Cannot record: {err}"));
@@ -266,14 +268,15 @@ impl Practice {
         let answer_index = self.answer_index(core);
         let recorded = answer_index.is_some() && !live;
 
-        // Keyboard first: Space records/stops, N/P or arrows move.
+        // Keyboard first: Space records/stops, N/P or arrows move. Only a
+        // fresh press without modifiers: holding Space repeats the key, and
+        // must not start and stop takes.
         let typing = ui.ctx().egui_wants_keyboard_input();
         let (space, next, prev) = ui.input(|i| {
-            (
-                i.key_pressed(Key::Space),
-                i.key_pressed(Key::N) || i.key_pressed(Key::ArrowRight),
-                i.key_pressed(Key::P) || i.key_pressed(Key::ArrowLeft),
-            )
+            let pressed = |key: Key| {
+                i.events.iter().any(|e| matches!(e, egui::Event::Key { key: k, pressed: true, repeat: false, modifiers, .. } if *k == key && modifiers.is_none()))
+            };
+            (pressed(Key::Space), pressed(Key::N) || pressed(Key::ArrowRight), pressed(Key::P) || pressed(Key::ArrowLeft))
         });
         let mut action: Option<&str> = None;
         if !typing {
