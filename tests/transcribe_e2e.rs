@@ -115,6 +115,20 @@ fn a_crashed_worker_is_reported_and_replaced() {
     canceller.join().expect("canceller");
     assert!(matches!(err, WorkerError::Cancelled), "{err}");
     assert!(client.transcribe_file(&short, 1).is_ok());
+
+    // The model file is gone when the worker must restart: every take says
+    // so, and the client no longer claims a model.
+    let moved = dir.path().join("model.bin");
+    std::fs::copy(&model, &moved).expect("copy model");
+    let mut client = worker(&moved);
+    let pid = client.pid().expect("a running worker");
+    std::fs::remove_file(&moved).expect("remove model");
+    std::process::Command::new("kill").args(["-KILL", &pid.to_string()]).status().expect("kill");
+    std::thread::sleep(Duration::from_millis(200));
+    let _ = client.transcribe_file(&short, 1).expect_err("the worker died");
+    let err = client.transcribe_file(&short, 1).expect_err("no model to reload");
+    assert!(err.to_string().contains("could not load"), "{err}");
+    assert!(!client.has_model());
 }
 
 #[test]

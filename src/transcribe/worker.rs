@@ -248,8 +248,18 @@ impl WorkerClient {
         }
         self.process = Some(Running { stdin, replies, stderr_tail });
         if let Some(model) = self.model.clone() {
-            // A fresh worker after a crash: load the model again.
-            self.call(Request::Load { model }, LOAD_TIMEOUT)?;
+            // A fresh worker after a crash: load the model again. If that
+            // fails, no model is loaded: say so now and every time after,
+            // rather than let the next take fail with a puzzling message.
+            if let Err(err) = self.call(Request::Load { model: model.clone() }, LOAD_TIMEOUT) {
+                self.model = None;
+                self.kill();
+                let _ = self.reap();
+                return Err(WorkerError::Failed(format!(
+                    "the transcriber restarted but could not load {} again ({err}); choose the model again in Settings",
+                    model.display()
+                )));
+            }
         }
         Ok(())
     }

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::time::Instant;
 
@@ -22,6 +23,18 @@ use crate::transcribe::{Transcript, models};
 
 /// A message at the bottom of the window.
 #[derive(Debug, Clone)]
+/// A model download in progress. Kept by `Core`, not by the settings
+/// screen, so leaving and reopening Settings shows it (and cannot start a
+/// second download of the same file).
+pub struct ModelDownload {
+    pub name: String,
+    pub done: Arc<AtomicU64>,
+    pub total: Arc<AtomicU64>,
+    pub cancel: Arc<AtomicBool>,
+    /// Set by the download thread when it ends (either way).
+    pub ended: Arc<AtomicBool>,
+}
+
 pub struct Notice {
     pub text: String,
     pub error: bool,
@@ -77,6 +90,7 @@ pub struct Core {
     running_jobs: usize,
     /// Input devices listed by a background job, for the settings screen.
     pub ui_devices: Option<Vec<crate::audio::capture::DeviceInfo>>,
+    pub download: Option<ModelDownload>,
 }
 
 impl Core {
@@ -132,6 +146,7 @@ impl Core {
             ctx,
             running_jobs: 0,
             ui_devices: None,
+            download: None,
         };
         core.load_model(None);
         core

@@ -9,19 +9,11 @@ use std::sync::{Arc, Mutex};
 use eframe::egui::{self, RichText};
 
 use super::widgets::{self, BAD, GOOD, WARN};
+use super::core::ModelDownload;
 use super::{Core, Navigate};
 use crate::audio::capture::{self, CaptureEvent, DeviceInfo, Level, RecordOptions, Recorder};
 use crate::audio::wav::TakeMarker;
 use crate::transcribe::{convert, ggml, models};
-
-struct Download {
-    name: String,
-    done: Arc<AtomicU64>,
-    total: Arc<AtomicU64>,
-    cancel: Arc<AtomicBool>,
-    /// Set by the download thread when it ends (either way).
-    ended: Arc<AtomicBool>,
-}
 
 struct MicTest {
     recorder: Recorder,
@@ -31,7 +23,6 @@ struct MicTest {
 
 #[derive(Default)]
 pub struct SettingsScreen {
-    download: Option<Download>,
     import_dir: String,
     custom_file: String,
     devices: Option<Vec<DeviceInfo>>,
@@ -40,8 +31,8 @@ pub struct SettingsScreen {
     fillers: Option<String>,
     picked: Arc<Mutex<Option<PathBuf>>>,
     /// The models folder, validated once (not every frame); refreshed after
-    /// a download or an import.
-    installed: Option<Vec<models::Installed>>,
+    /// a download, or when the model in use changes (an import).
+    installed: Option<(Vec<models::Installed>, Option<PathBuf>)>,
 }
 
 impl SettingsScreen {
@@ -85,11 +76,14 @@ impl SettingsScreen {
             _ => {}
         }
         ui.label(RichText::new("Transcription runs on this computer. Downloads come from whisper.cpp's published models and are checked against their SHA-1.").weak());
-        if self.download.as_ref().is_some_and(|d| d.ended.load(Ordering::Relaxed)) {
-            self.download = None;
+        if core.download.as_ref().is_some_and(|d| d.ended.load(Ordering::Relaxed)) {
+            core.download = None;
             self.installed = None;
         }
-        let installed = self.installed.take().unwrap_or_else(|| models::installed(&core.data.models()));
+        let installed = match self.installed.take() {
+            Some((list, scanned_with)) if scanned_with == core.model.path => list,
+            _ => models::installed(&core.data.models()),
+        };
         egui::Grid::new("catalogue").num_columns(5).striped(true).show(ui, |ui| {
             for head in ["Model", "Size", "Speed", "Accuracy", ""] {
                 ui.label(RichText::new(head).strong());
@@ -106,20 +100,16 @@ impl SettingsScreen {
                     if ui.button(format!("Use {}", entry.name)).clicked() {
                         self.use_model(core, path);
                     }
-                } else if self.download.as_ref().is_some_and(|d| d.name == entry.name) {
+                } else if core.download.as_ref().is_some_and(|d| d.name == entry.name) {
                     ui.label("downloading…");
-                } else if ui.add_enabled(self.download.is_none(), egui::Button::new(format!("Download {}", entry.name))).clicked() {
+                } else if ui.add_enabled(core.download.is_none(), egui::Button::new(format!("Download {}", entry.name))).clicked() {
                     self.start_download(core, entry.name);
                 }
                 ui.end_row();
             }
         });
-        // A model installed since the list was made (an import): list it again.
-        let stale = core.model.path.as_ref().is_some_and(|p| p.starts_with(core.data.models()) && !installed.iter().any(|m| &m.path == p));
-        if !stale {
-            self.installed = Some(installed);
-        }
-        if let Some(d) = &self.download {
+        self.installed = Some((installed, core.model.path.clone()));
+        if let Some(d) = &core.download {
             let (done, total) = (d.done.load(Ordering::Relaxed), d.total.load(Ordering::Relaxed));
             ui.horizontal(|ui| {
                 let fraction = if total > 0 { done as f32 / total as f32 } else { 0.0 };
@@ -189,7 +179,7 @@ impl SettingsScreen {
         let total = Arc::new(AtomicU64::new(0));
         let cancel = Arc::new(AtomicBool::new(false));
         let ended = Arc::new(AtomicBool::new(false));
-        self.download = Some(Download {
+        core.download = Some(ModelDownload {
             name: name.to_owned(),
             done: Arc::clone(&done),
             total: Arc::clone(&total),
