@@ -152,6 +152,9 @@ pub struct WorkerClient {
     /// Set by a cancel, so its kill is told apart from a crash.
     cancelled: Arc<std::sync::atomic::AtomicBool>,
     model: Option<PathBuf>,
+    /// Seconds a take may take per second of audio before the worker counts
+    /// as hung: more for bigger models.
+    allowance_per_audio_s: f64,
     next_id: u64,
 }
 
@@ -159,6 +162,16 @@ struct Running {
     stdin: ChildStdin,
     replies: Receiver<FromWorker>,
     stderr_tail: Arc<Mutex<VecDeque<String>>>,
+}
+
+/// Generous: 5 s per second of audio up to base's size (tiny.en runs at
+/// about 0.07 on one slow core), growing with the encoder's work
+/// (layers × width²), so a large model on one thread (several times real
+/// time) is not taken for a hung worker.
+fn allowance_per_audio_s(info: &ModelInfo) -> f64 {
+    const BASE_WORK: f64 = 6.0 * 512.0 * 512.0;
+    let work = f64::from(info.n_audio_layer) * f64::from(info.n_audio_state).powi(2);
+    5.0 * (work / BASE_WORK).max(1.0)
 }
 
 /// A handle that can stop the worker from another thread.
@@ -191,6 +204,7 @@ impl WorkerClient {
             child: Arc::new(Mutex::new(None)),
             cancelled: Arc::default(),
             model: None,
+            allowance_per_audio_s: 5.0,
             next_id: 1,
         }
     }
@@ -330,6 +344,7 @@ impl WorkerClient {
         match self.call(Request::Load { model: model.to_owned() }, LOAD_TIMEOUT)? {
             Reply::Loaded(info) => {
                 self.model = Some(model.to_owned());
+                self.allowance_per_audio_s = allowance_per_audio_s(&info);
                 Ok(info)
             }
             Reply::Transcript(_) => Err(WorkerError::Failed("unexpected reply to load".into())),
@@ -365,8 +380,7 @@ impl WorkerClient {
         if self.model.is_none() {
             return Err(WorkerError::NoModel);
         }
-        // Generous: a large model on a slow machine runs at several times real time.
-        let timeout = Duration::from_secs(60) + Duration::from_secs_f64(audio_seconds.max(0.0) * 5.0);
+        let timeout = Duration::from_secs(60) + Duration::from_secs_f64(audio_seconds.max(0.0) * self.allowance_per_audio_s);
         match self.call(request, timeout)? {
             Reply::Transcript(transcript) => Ok(transcript),
             Reply::Loaded(_) => Err(WorkerError::Failed("unexpected reply".into())),
@@ -388,6 +402,30 @@ impl Drop for WorkerClient {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn bigger_models_get_more_time_before_counting_as_hung() {
+        let info = |n_audio_layer, n_audio_state| ModelInfo {
+            path: PathBuf::new(),
+            n_vocab: 51864,
+            n_audio_state,
+            n_audio_layer,
+            n_text_layer: n_audio_layer,
+            n_mels: 80,
+            ftype: 1,
+            tensors: 0,
+            file_size: 0,
+            kind: String::new(),
+            english_only: true,
+        };
+        assert_eq!(allowance_per_audio_s(&info(4, 384)), 5.0);
+        assert_eq!(allowance_per_audio_s(&info(6, 512)), 5.0);
+        let small = allowance_per_audio_s(&info(12, 768));
+        let large = allowance_per_audio_s(&info(32, 1280));
+        assert!((20.0..25.0).contains(&small), "{small}");
+        assert!(large > 150.0, "{large}");
+    }
+
     use super::*;
 
     #[test]
