@@ -71,8 +71,10 @@ impl Chunker {
         let mut sorted = energies.clone();
         sorted.sort_by(f32::total_cmp);
         let loud = sorted[sorted.len() * 9 / 10];
-        // 20 dB below the loud frames, so a noisy laptop microphone's pauses count.
-        let threshold = (loud * 0.01).clamp(1e-7, 1e-3);
+        let floor = sorted[sorted.len() / 10];
+        // 20 dB below the loud frames; in a noisy room, 6 dB above the
+        // background (the quietest frames), but still 10 dB below speech.
+        let threshold = (loud * 0.01).max(floor * 4.0).min(loud * 0.1).clamp(1e-7, 1e-3);
         let last_full = (self.pending.len().min(MAX_CHUNK)) / FRAME;
         let mut best: Option<usize> = None;
         let mut run = 0;
@@ -166,6 +168,33 @@ mod tests {
         assert_eq!(total, take.len());
         let rejoined: Vec<f32> = chunks.iter().flat_map(|c| c.samples.clone()).collect();
         assert_eq!(rejoined, take);
+    }
+
+    #[test]
+    fn finds_pauses_under_steady_background_noise() {
+        // Speech about 17 dB above a fan's hiss, with a 0.6 s pause.
+        let mut seed = 0x2545_f491_u32;
+        let mut hiss = |n: usize| -> Vec<f32> {
+            (0..n)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 17;
+                    seed ^= seed << 5;
+                    (seed as f32 / u32::MAX as f32 - 0.5) * 0.1
+                })
+                .collect()
+        };
+        let mut take = speech(12.0);
+        take.extend(silence(0.6));
+        take.extend(speech(17.0));
+        let noise = hiss(take.len());
+        for (s, n) in take.iter_mut().zip(noise) {
+            *s += n;
+        }
+        let chunks = Chunker::new().push(&take);
+        assert_eq!(chunks.len(), 1);
+        let end = chunks[0].samples.len() as f64 / RATE as f64;
+        assert!(end > 12.0 && end < 12.6, "cut at {end} s, not in the pause");
     }
 
     #[test]
