@@ -38,6 +38,10 @@ pub struct TakeMarker {
     /// running instance) is never "recovered" under its feet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pid: Option<u32>,
+    /// When that process started (Linux: clock ticks after boot), so another
+    /// process given the same pid later (after a reboot) is not taken for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid_started: Option<u64>,
     #[serde(default)]
     pub budget_s: u32,
     pub started_at: chrono::DateTime<chrono::Utc>,
@@ -94,7 +98,8 @@ impl TakeWriter {
             checkpoint: Duration::from_millis(500),
         };
         take.checkpoint_now()?;
-        let marker = TakeMarker { pid: Some(std::process::id()), ..marker.clone() };
+        let pid = std::process::id();
+        let marker = TakeMarker { pid: Some(pid), pid_started: process_started(pid), ..marker.clone() };
         let marker_json = serde_json::to_vec(&marker).map_err(|e| write_err(&e))?;
         crate::store::write_atomic(&marker_path(path), &marker_json).map_err(|e| write_err(&e))?;
         Ok(take)
@@ -255,9 +260,21 @@ pub fn remove_marker(wav: &Path) -> Result<(), WavError> {
 /// Is the process that wrote a marker still running (on another take)?
 pub fn recorder_alive(marker: &TakeMarker) -> bool {
     match marker.pid {
-        Some(pid) if pid != std::process::id() => Path::new("/proc").join(pid.to_string()).exists(),
+        Some(pid) if pid != std::process::id() => {
+            Path::new("/proc").join(pid.to_string()).exists()
+                && (marker.pid_started.is_none() || process_started(pid) == marker.pid_started)
+        }
         _ => false,
     }
+}
+
+/// When a process started, from `/proc/PID/stat` (field 22, clock ticks
+/// after boot); None where there is no /proc.
+pub fn process_started(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces.
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    after_name.split_whitespace().nth(19)?.parse().ok()
 }
 
 /// Takes left unfinished under `dir` (recursively): WAVs with a marker.
@@ -319,7 +336,7 @@ mod tests {
     fn an_abandoned_take_is_repaired_from_its_size() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("b.wav");
-        let marker = TakeMarker { session_id: Some("s".into()), question_id: Some("m/s/q".into()), budget_s: 60, started_at: chrono::Utc::now(), pid: None };
+        let marker = TakeMarker { session_id: Some("s".into()), question_id: Some("m/s/q".into()), budget_s: 60, started_at: chrono::Utc::now(), pid: None, pid_started: None };
         let mut writer = TakeWriter::create(&path, &marker).expect("create");
         writer.write(&tone(8_000)).expect("write");
         writer.checkpoint_now().expect("checkpoint");
@@ -334,7 +351,7 @@ mod tests {
         assert_eq!(unfinished_takes(dir.path()), vec![path.clone()]);
         let repaired = repair(&path).expect("repair");
         assert_eq!(repaired.duration_s, 1.0);
-        assert_eq!(repaired.marker, Some(TakeMarker { pid: Some(std::process::id()), ..marker }));
+        assert_eq!(repaired.marker, Some(TakeMarker { pid: Some(std::process::id()), pid_started: process_started(std::process::id()), ..marker }));
         remove_marker(&path).expect("remove marker");
         assert!(unfinished_takes(dir.path()).is_empty());
         let (samples, _) = read_mono(&path).expect("read");
@@ -376,6 +393,23 @@ mod tests {
         std::fs::create_dir(&path).expect("dir");
         assert!(matches!(repair(&path), Err(WavError::Read { .. })), "{:?}", repair(&path));
         assert!(path.is_dir(), "left as it was");
+    }
+
+    #[test]
+    fn a_marker_names_its_recorder_by_pid_and_start_time() {
+        let mut child = std::process::Command::new("sleep").arg("5").spawn().expect("sleep");
+        let pid = child.id();
+        let started = process_started(pid);
+        assert!(started.is_some());
+        let marker = TakeMarker { pid: Some(pid), pid_started: started, ..Default::default() };
+        assert!(recorder_alive(&marker));
+        // The same pid, but a process that started at another time (a
+        // reboot gave the number to someone else): not our recorder.
+        let other = TakeMarker { pid_started: started.map(|s| s + 1), ..marker.clone() };
+        assert!(!recorder_alive(&other));
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(!recorder_alive(&marker));
     }
 
     #[test]

@@ -51,6 +51,7 @@ pub fn new_answer(
         budget_s,
         started_at,
         pid: None,
+        pid_started: None,
     };
     Ok((session.answers.len() - 1, dir.join(wav_name), marker))
 }
