@@ -119,6 +119,60 @@ fn a_take_killed_mid_answer_is_recovered_at_the_next_start() {
     assert!(correlation > 0.9, "correlation {correlation}");
 }
 
+/// The sound server frozen (SIGSTOP) until dropped: a microphone that stops
+/// sending audio without reporting an error.
+struct FrozenSoundServer(String);
+
+impl FrozenSoundServer {
+    fn freeze() -> FrozenSoundServer {
+        // The private daemon of scripts/virtual-mic.sh keeps its pid beside its socket.
+        let server = std::env::var("PULSE_SERVER").expect("PULSE_SERVER");
+        let socket = std::path::PathBuf::from(server.trim_start_matches("unix:"));
+        let pid_file = socket.parent().expect("socket folder").join("pid");
+        let pid = std::fs::read_to_string(&pid_file).unwrap_or_else(|e| panic!("{}: {e}", pid_file.display())).trim().to_owned();
+        assert!(Command::new("kill").args(["-STOP", &pid]).status().expect("kill").success());
+        FrozenSoundServer(pid)
+    }
+}
+
+impl Drop for FrozenSoundServer {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-CONT", &self.0]).status();
+    }
+}
+
+#[test]
+fn a_microphone_that_stops_sending_audio_ends_the_take_and_keeps_it() {
+    if !virtual_mic_available("a_microphone_that_stops_sending_audio_ends_the_take_and_keeps_it") {
+        return;
+    }
+    let _mic = lock_mic();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("take.wav");
+    let (mut child, _) = start_recording(&["--seconds", "30", "--out", out.to_str().expect("utf-8 path")], dir.path());
+    std::thread::sleep(Duration::from_secs(2));
+    let frozen = FrozenSoundServer::freeze();
+    let frozen_at = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break Some(status);
+        }
+        if frozen_at.elapsed() > Duration::from_secs(12) {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let waited = frozen_at.elapsed();
+    drop(frozen);
+    let status = status.unwrap_or_else(|| panic!("record still waiting {:.0} s after the audio stopped", waited.as_secs_f64()));
+    assert!(!status.success(), "a lost microphone is an error");
+    // What came before the stall is kept, in a valid file.
+    let seconds = read_16k(&out).len() as f64 / 16_000.0;
+    assert!((1.0..3.5).contains(&seconds), "kept {seconds:.2} s");
+}
+
 #[test]
 fn record_without_an_audio_server_says_what_to_do() {
     let dir = tempfile::tempdir().expect("temp dir");

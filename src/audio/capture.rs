@@ -338,6 +338,7 @@ fn record(options: RecordOptions, stop: &AtomicBool, send: &dyn Fn(CaptureEvent)
     let max_samples = options.max_seconds.map(|s| (s * f64::from(SAMPLE_RATE)).round() as u64);
     let mut written: u64 = 0;
     let mut draining = false;
+    let mut last_audio = Instant::now();
     loop {
         if !draining {
             if stop.load(Ordering::SeqCst) || max_samples.is_some_and(|m| written >= m) {
@@ -358,9 +359,19 @@ fn record(options: RecordOptions, stop: &AtomicBool, send: &dyn Fn(CaptureEvent)
         }
         let n = consumer.pop_slice(&mut raw);
         if n > 0 {
+            last_audio = Instant::now();
             if let Some(event) = started.take() {
                 send(event);
             }
+        } else if started.is_none() && !draining && last_audio.elapsed() > STALL_TIMEOUT {
+            // The device (or the sound server) stopped sending audio without
+            // an error: end the take rather than let its clock stand still.
+            failure = Some(CaptureError::DeviceLost {
+                device: device.clone(),
+                detail: format!("it sent no audio for {} s", STALL_TIMEOUT.as_secs()),
+            });
+            draining = true;
+            let _ = stream.pause();
         } else if started.is_some() && !draining && play_requested.elapsed() > NO_AUDIO_TIMEOUT {
             failure = Some(CaptureError::NoDevice {
                 detail: format!("\"{device}\" sent no audio for {} s", NO_AUDIO_TIMEOUT.as_secs()),
@@ -401,7 +412,6 @@ fn record(options: RecordOptions, stop: &AtomicBool, send: &dyn Fn(CaptureEvent)
             std::thread::sleep(Duration::from_millis(10));
         }
     }
-    drop(stream);
     let take = Take {
         path: options.out.clone(),
         duration_s: written as f64 / f64::from(SAMPLE_RATE),
@@ -421,6 +431,9 @@ fn record(options: RecordOptions, stop: &AtomicBool, send: &dyn Fn(CaptureEvent)
         None => send(CaptureEvent::Finished(Ok(finished))),
         Some(err) => send(CaptureEvent::Finished(Err((finished, err)))),
     }
+    // Closed last: a stalled sound server can keep this waiting for many
+    // seconds, and the take is already safe and reported.
+    drop(stream);
 }
 
 struct Opened {
@@ -483,6 +496,9 @@ fn open(options: &RecordOptions) -> Result<Opened, CaptureError> {
 
 /// A device that has sent nothing by then is treated as absent.
 const NO_AUDIO_TIMEOUT: Duration = Duration::from_secs(5);
+/// A device that stops sending audio mid-take for this long is treated as
+/// lost (audio arrives every few tens of milliseconds while it works).
+const STALL_TIMEOUT: Duration = Duration::from_secs(4);
 
 /// Level metering over 50 ms windows of 16 kHz audio.
 struct Meter {
