@@ -178,6 +178,10 @@ fn screens_work_without_a_model_or_microphone_and_report_bad_files() {
     std::fs::write(dir.path().join("mocks/mine.toml"), b"id = \"x\"\ntitle = [").expect("write");
 
     let mut h = harness(dir.path());
+    // The sessions are read in the background; the window is usable at once.
+    h.step();
+    h.get_by_label("Start Mock 1 — Technical Phone Screen");
+    step_until(&mut h, "the sessions to be read", Duration::from_secs(10), |app| app.core.sessions_loaded);
     settle_checked(&mut h);
     h.get_by_label("Start Mock 1 — Technical Phone Screen");
     h.get_by_label("Start Mock 2 — System Design");

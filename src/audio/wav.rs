@@ -257,13 +257,17 @@ pub fn remove_marker(wav: &Path) -> Result<(), WavError> {
     }
 }
 
-/// Is the process that wrote a marker still running (on another take)?
+/// Is the process that wrote a marker still running (and maybe still
+/// recording)? This process counts too: its takes are never "recovered"
+/// under its feet. A pid with another start time is another process.
 pub fn recorder_alive(marker: &TakeMarker) -> bool {
-    match marker.pid {
-        Some(pid) if pid != std::process::id() => {
-            Path::new("/proc").join(pid.to_string()).exists()
-                && (marker.pid_started.is_none() || process_started(pid) == marker.pid_started)
+    match (marker.pid, marker.pid_started) {
+        (Some(pid), started) if pid != std::process::id() => {
+            Path::new("/proc").join(pid.to_string()).exists() && (started.is_none() || process_started(pid) == started)
         }
+        // Ours only with the same start time (markers before start times were
+        // recorded cannot be told from a pid reused after a reboot).
+        (Some(pid), Some(started)) => process_started(pid) == Some(started),
         _ => false,
     }
 }

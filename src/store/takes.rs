@@ -144,6 +144,14 @@ mod tests {
         writer.write(&vec![0.1; 32_000]).expect("write");
         writer.checkpoint_now().expect("checkpoint");
         std::mem::forget(writer); // the process "dies" here
+        // This process's own takes count as still recording: make the
+        // marker name a recorder that is gone.
+        let marker_file = wav::marker_path(&path);
+        let mut written: wav::TakeMarker = serde_json::from_slice(&std::fs::read(&marker_file).expect("marker")).expect("marker json");
+        assert!(wav::recorder_alive(&written), "a take this process is recording is never recovered");
+        assert!(recover_unfinished(&store).is_empty());
+        written.pid_started = Some(0);
+        std::fs::write(&marker_file, serde_json::to_vec(&written).expect("json")).expect("write marker");
 
         let report = recover_unfinished(&store);
         assert_eq!(report.len(), 1);

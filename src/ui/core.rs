@@ -72,6 +72,8 @@ pub struct Core {
     pub store: Store,
     /// All readable sessions, oldest first: the single copy screens edit.
     pub sessions: Vec<Session>,
+    /// False until the sessions on disk are read (a background job).
+    pub sessions_loaded: bool,
     pub notices: Vec<Notice>,
     pub model: ModelStatus,
     pub transcriber: Transcriber,
@@ -100,17 +102,6 @@ impl Core {
         let store = Store::new(data.sessions());
         let mut notices = Vec::new();
         let mut note = |text: String, error: bool| notices.push(Notice { text, error, at: Instant::now() });
-        // Takes a crash left unfinished are repaired before anything reads them.
-        for recovery in takes::recover_unfinished(&store) {
-            match recovery.error {
-                None => note(format!("Recovered an unfinished recording ({:.0} s): {}", recovery.duration_s, recovery.wav.display()), false),
-                Some(err) => note(format!("Could not recover {}: {err}", recovery.wav.display()), true),
-            }
-        }
-        let (sessions, problems) = store.load_all();
-        for problem in problems {
-            note(format!("Skipped a session: {}", problem.error), true);
-        }
         for problem in &library.problems {
             note(format!("Skipped content: {problem}"), true);
         }
@@ -132,7 +123,8 @@ impl Core {
             library,
             settings,
             store,
-            sessions,
+            sessions: Vec::new(),
+            sessions_loaded: false,
             notices,
             model: ModelStatus::default(),
             transcriber,
@@ -149,7 +141,36 @@ impl Core {
             download: None,
         };
         core.load_model(None);
+        // A year of sessions takes a second or so to read: the window opens
+        // at once and the history appears when it is in.
+        let store = core.store.clone();
+        core.spawn(move || {
+            // Takes a crash left unfinished are repaired before anything reads them.
+            let recoveries = takes::recover_unfinished(&store);
+            let (sessions, problems) = store.load_all();
+            Box::new(move |core: &mut Core| core.sessions_arrived(recoveries, sessions, problems))
+        });
         core
+    }
+
+    fn sessions_arrived(&mut self, recoveries: Vec<takes::Recovery>, loaded: Vec<Session>, problems: Vec<crate::store::StoreProblem>) {
+        for recovery in recoveries {
+            match recovery.error {
+                None => self.info(format!("Recovered an unfinished recording ({:.0} s): {}", recovery.duration_s, recovery.wav.display())),
+                Some(err) => self.error(format!("Could not recover {}: {err}", recovery.wav.display())),
+            }
+        }
+        for problem in problems {
+            self.error(format!("Skipped a session: {}", problem.error));
+        }
+        // Sessions started while loading are newer: they go last.
+        let started_meanwhile = std::mem::replace(&mut self.sessions, loaded);
+        for session in started_meanwhile {
+            if !self.sessions.iter().any(|s| s.id == session.id) {
+                self.sessions.push(session);
+            }
+        }
+        self.sessions_loaded = true;
     }
 
     pub fn info(&mut self, text: impl Into<String>) {

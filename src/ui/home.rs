@@ -120,7 +120,9 @@ impl Home {
 
             ui.add_space(8.0);
             ui.label(RichText::new("Recent sessions").strong());
-            if core.sessions.is_empty() {
+            if !core.sessions_loaded {
+                ui.label(RichText::new("Reading your sessions…").weak());
+            } else if core.sessions.is_empty() {
                 ui.label(RichText::new("No sessions yet: start a mock above.").weak());
             }
             for session in core.sessions.iter().rev().take(6) {

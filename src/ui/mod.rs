@@ -75,6 +75,8 @@ pub enum Navigate {
 pub struct App {
     pub core: Core,
     pub screen: Screen,
+    /// A screen asked for by name, opened once the sessions are read.
+    pending_screen: Option<String>,
 }
 
 impl App {
@@ -86,11 +88,16 @@ impl App {
     /// crate's binary: their own executable is the test harness).
     pub fn with_worker(data: DataDir, ctx: egui::Context, worker_exe: std::path::PathBuf) -> App {
         let core = Core::new(data, ctx, worker_exe);
-        App { core, screen: Screen::Home(home::Home::default()) }
+        App { core, screen: Screen::Home(home::Home::default()), pending_screen: None }
     }
 
-    /// Opens a screen by name (`INTERVIEW_COACH_SCREEN`, for screenshots).
+    /// Opens a screen by name (`INTERVIEW_COACH_SCREEN`, for screenshots),
+    /// once the sessions are read (the review shows the latest one).
     pub fn open_named(&mut self, name: &str) {
+        if !self.core.sessions_loaded {
+            self.pending_screen = Some(name.to_owned());
+            return;
+        }
         let latest = self.core.sessions.last().map(|s| s.id.clone());
         let target = match name {
             "progress" => Navigate::Progress,
@@ -127,6 +134,11 @@ impl App {
     /// One frame: apply what the workers reported, then draw.
     pub fn show(&mut self, ui: &mut egui::Ui) {
         self.core.poll();
+        if self.core.sessions_loaded
+            && let Some(name) = self.pending_screen.take()
+        {
+            self.open_named(&name);
+        }
         if let Screen::Practice(practice) = &mut self.screen {
             practice.poll(&mut self.core);
         }

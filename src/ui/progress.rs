@@ -82,7 +82,9 @@ impl Progress {
         let kind_of = |id: &str| -> Option<QuestionKind> { core_ref.library.question(id).map(|q| q.question.kind) };
 
         egui::ScrollArea::vertical().auto_shrink([false; 2]).show(ui, |ui| {
-            if core_ref.sessions.is_empty() {
+            if !core_ref.sessions_loaded {
+                ui.label(RichText::new("Reading your sessions…").weak());
+            } else if core_ref.sessions.is_empty() {
                 ui.label(RichText::new("No sessions yet: your trends appear here after a few practice sessions.").weak());
             }
             ui.columns(2, |cols| {
