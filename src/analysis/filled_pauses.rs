@@ -137,6 +137,15 @@ const HIDDEN_MAX_F0_REL_STD: f64 = 0.04;
 /// consonants directly.
 const HIDDEN_PAUSE_WINDOW: usize = 20;
 const HIDDEN_MIN_PAUSE_FRAMES: usize = 5;
+/// And the word holding it does not run straight on after it: a drawn-out
+/// first vowel ("aaalso") is followed by the rest of its word after at most
+/// a consonant's gap, while a filler is followed by a pause (at least this
+/// many frames under the gate, about 100 ms of silence) or by the end of
+/// the word's span.
+const HIDDEN_MIN_PAUSE_AFTER_FRAMES: usize = 12;
+/// Frames after a run's last voiced frame that may still be above the gate
+/// (the vowel dying away) before its pause.
+const HIDDEN_DECAY_FRAMES: usize = 5;
 /// A short word overlapping this much of the run explains it.
 const SHORT_WORD_MIN_OVERLAP: f64 = 0.3;
 
@@ -510,14 +519,17 @@ struct WordBlocks {
     /// Words merged where no real pause separates them, then shrunk.
     blocks: Vec<(f64, f64)>,
     /// The words that can be one held sound, unshrunk (for the hidden-filler
-    /// rule: any real overlap with them counts).
+    /// rule: one covering SHORT_WORD_MIN_OVERLAP of a run explains it).
     short: Vec<(f64, f64)>,
+    /// The other words, unshrunk (for the hidden-filler rule).
+    long: Vec<(f64, f64)>,
 }
 
 impl WordBlocks {
     fn new(words: &[WordSpan]) -> Self {
         let valid_words = words.iter().filter(|w| w.start.is_finite() && w.end.is_finite() && w.end > w.start);
         let short = valid_words.clone().filter(|w| w.short).map(|w| (w.start, w.end)).collect();
+        let long = valid_words.clone().filter(|w| !w.short).map(|w| (w.start, w.end)).collect();
         let mut valid: Vec<(f64, f64)> = valid_words.map(|w| (w.start, w.end)).collect();
         valid.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
 
@@ -535,7 +547,7 @@ impl WordBlocks {
                 .map(|(s, e)| (s + WORD_SHRINK_S, e - WORD_SHRINK_S))
                 .collect()
         };
-        WordBlocks { blocks: shrink(merged), short }
+        WordBlocks { blocks: shrink(merged), short, long }
     }
 }
 
@@ -611,11 +623,19 @@ fn hidden_in_a_word(analysis: &Analysis, run: &Run, words: &WordBlocks, n_frames
     if explained_by_short_word {
         return false;
     }
-    let quiet = analysis.frames[first.saturating_sub(HIDDEN_PAUSE_WINDOW)..first]
-        .iter()
-        .filter(|f| f.energy_db < analysis.gate)
-        .count();
-    quiet >= HIDDEN_MIN_PAUSE_FRAMES
+    let quiet = |f: &Frame| f.energy_db < analysis.gate;
+    let quiet_before = analysis.frames[first.saturating_sub(HIDDEN_PAUSE_WINDOW)..first].iter().filter(|f| quiet(f)).count();
+    // The quiet right after the run, and whether sound follows it inside
+    // a word that holds the run.
+    // (The quiet may start a few frames late: the vowel dies away.)
+    let after = analysis.frames.get(last + 1..).unwrap_or(&[]);
+    let decay = after.iter().take(HIDDEN_DECAY_FRAMES).take_while(|f| !quiet(f)).count();
+    let pause_after = after[decay..].iter().take_while(|f| quiet(f)).count();
+    let resumes_at = frame_start_s(last + 1 + decay + pause_after);
+    let word_goes_on = pause_after < HIDDEN_MIN_PAUSE_AFTER_FRAMES
+        && decay + pause_after < after.len()
+        && words.long.iter().any(|&(s, e)| end.min(e) > start.max(s) && resumes_at < e);
+    quiet_before >= HIDDEN_MIN_PAUSE_FRAMES && !word_goes_on
 }
 
 /// "um" when the end of the run is dominated by low frequencies, i.e. the
@@ -898,6 +918,13 @@ mod tests {
         let found = detect(&scene(vowel(0.4, None)), &words);
         assert_eq!(found.len(), 1, "{found:?}");
         assert!((found[0].start - 0.8).abs() < 0.05, "{found:?}");
+    }
+
+    #[test]
+    fn drawn_out_first_vowel_of_a_word_is_not_a_filler() {
+        // "aaalso": the held vowel after a pause, then the rest of the word.
+        let words = long_words(&[(0.2, 0.7), (0.75, 1.8)]);
+        assert_eq!(detect(&scene(vowel(0.4, None)), &words), vec![]);
     }
 
     #[test]

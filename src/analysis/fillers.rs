@@ -13,6 +13,10 @@ pub struct Found {
     pub index: usize,
 }
 
+/// The fillers that are sounds rather than words; `canonical` folds
+/// whisper's spellings of them into these.
+pub const HESITATION_SOUNDS: [&str; 5] = ["um", "uh", "er", "ah", "hmm"];
+
 /// Spellings whisper uses for hesitation sounds.
 fn canonical(word: &str) -> &str {
     match word {
@@ -125,6 +129,13 @@ pub fn find(tokens: &[Token], list: &[String]) -> Vec<Found> {
 mod tests {
     use super::*;
     use crate::analysis::text::timed_tokens;
+
+    #[test]
+    fn whisper_spellings_fold_into_the_hesitation_sounds() {
+        for spelling in ["umm", "ummm", "uhm", "hm", "mm", "uhh", "uhhh", "erm", "err", "ahh", "hmmm", "um", "uh", "er", "ah", "hmm"] {
+            assert!(HESITATION_SOUNDS.contains(&canonical(spelling)), "{spelling}");
+        }
+    }
     use crate::settings::DEFAULT_FILLERS;
 
     fn tok(text: &str) -> Vec<Token> {

@@ -268,7 +268,7 @@ fn add_audio_fillers(items: &mut Vec<FillerItem>, pauses: Vec<filled_pauses::Fil
         // ("you know" right after an "um") are different words.
         // Token timestamps often start a word early, in the pause before it.
         let transcribed = items.iter().any(|i| {
-            FILLED_PAUSE_WORDS.contains(&i.word.as_str()) && i.start >= pause.start - 0.6 && i.start <= pause.end + 0.3
+            fillers::HESITATION_SOUNDS.contains(&i.word.as_str()) && i.start >= pause.start - 0.6 && i.start <= pause.end + 0.3
         });
         if !transcribed {
             items.push(FillerItem { word: pause.word.to_owned(), start: pause.start, source: FillerSource::Audio });
@@ -285,9 +285,6 @@ fn could_be_one_held_sound(word: &str) -> bool {
     word.chars().filter(|c| c.is_alphanumeric()).count() <= 3 || DRAWN_OUT.contains(&word)
 }
 
-/// The fillers that are sounds rather than words, as `fillers` names them
-/// (`fillers::canonical` folds whisper's spellings into these).
-const FILLED_PAUSE_WORDS: [&str; 5] = ["um", "uh", "er", "ah", "hmm"];
 
 const FILLER_LIKE_WORDS: [&str; 10] = ["a", "an", "and", "uh", "um", "er", "ah", "oh", "the", "of"];
 

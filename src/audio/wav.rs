@@ -98,6 +98,9 @@ impl TakeWriter {
             checkpoint: Duration::from_millis(500),
         };
         take.checkpoint_now()?;
+        if let Ok(mut open) = OPEN_TAKES.lock() {
+            open.push(canonical(path));
+        }
         let pid = std::process::id();
         let marker = TakeMarker { pid: Some(pid), pid_started: process_started(pid), ..marker.clone() };
         let marker_json = serde_json::to_vec(&marker).map_err(|e| write_err(&e))?;
@@ -153,8 +156,36 @@ impl TakeWriter {
     }
 }
 
+/// The takes this process is writing now (by canonical path): recovery,
+/// which runs beside recording, must never touch one (on any platform,
+/// whatever the marker says).
+static OPEN_TAKES: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+fn canonical(path: &Path) -> PathBuf {
+    path.canonicalize().unwrap_or_else(|_| path.to_owned())
+}
+
+/// Tests: forget a take whose writer was leaked, as a new process would.
+#[cfg(test)]
+pub fn forget_open_take(path: &Path) {
+    let path = canonical(path);
+    if let Ok(mut open) = OPEN_TAKES.lock() {
+        open.retain(|p| *p != path);
+    }
+}
+
+/// Is this process writing the take at `path` right now?
+pub fn being_written_here(path: &Path) -> bool {
+    let path = canonical(path);
+    OPEN_TAKES.lock().map(|open| open.contains(&path)).unwrap_or(false)
+}
+
 impl Drop for TakeWriter {
     fn drop(&mut self) {
+        if let Ok(mut open) = OPEN_TAKES.lock() {
+            let path = canonical(&self.path);
+            open.retain(|p| *p != path);
+        }
         // Dropped without finish (an error path): leave a playable file and the
         // marker, so the repair at start-up picks it up.
         if let Some(mut writer) = self.writer.take() {
@@ -399,6 +430,7 @@ mod tests {
         assert!(path.is_dir(), "left as it was");
     }
 
+    #[cfg(target_os = "linux")]
     #[test]
     fn a_marker_names_its_recorder_by_pid_and_start_time() {
         let mut child = std::process::Command::new("sleep").arg("5").spawn().expect("sleep");

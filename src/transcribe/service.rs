@@ -89,81 +89,91 @@ fn run(mut client: WorkerClient, mut threads: usize, commands: &Receiver<Command
     let mut live: HashMap<TakeKey, Live> = HashMap::new();
     let mut forgotten: HashSet<TakeKey> = HashSet::new();
     let mut model_name = String::new();
+    let mut had_model = false;
     while let Ok(command) = commands.recv() {
-        match command {
-            Command::LoadModel(path) => match client.load(&path) {
-                Ok(info) => {
-                    model_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                    send(Event::ModelLoaded(info));
-                }
-                Err(err) => send(Event::ModelFailed(err.to_string())),
-            },
-            Command::SetThreads(n) => threads = n.max(1),
-            Command::TranscribeFile { key, path } => {
-                forgotten.remove(&key);
-                match client.transcribe_file(&path, threads) {
-                    Ok(transcript) => send(Event::Done { key, transcript }),
-                    Err(err) => send(Event::Failed { key, error: err.to_string() }),
-                }
-            }
-            Command::StreamAudio { key, samples } => {
-                if forgotten.contains(&key) {
-                    continue;
-                }
-                let take = live.entry(key).or_insert_with(|| Live { chunker: Chunker::new(), parts: Vec::new(), failed: None });
-                for chunk in take.chunker.push(&samples) {
-                    if take.failed.is_some() {
-                        break;
+        let loading = matches!(command, Command::LoadModel(_));
+        'command: {
+            match command {
+                Command::LoadModel(path) => match client.load(&path) {
+                    Ok(info) => {
+                        model_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                        send(Event::ModelLoaded(info));
                     }
-                    let previous = take.parts.last().map(|(_, p)| p.text.clone()).unwrap_or_default();
-                    match client.transcribe_chunk(&chunk.samples, threads, &previous) {
-                        Ok(part) => {
-                            take.parts.push((chunk.offset_s, part));
-                            let text = take.parts.iter().map(|(_, p)| p.text.as_str()).filter(|t| !t.is_empty()).collect::<Vec<_>>().join(" ");
-                            send(Event::Partial { key, text });
+                    Err(err) => send(Event::ModelFailed(err.to_string())),
+                },
+                Command::SetThreads(n) => threads = n.max(1),
+                Command::TranscribeFile { key, path } => {
+                    forgotten.remove(&key);
+                    match client.transcribe_file(&path, threads) {
+                        Ok(transcript) => send(Event::Done { key, transcript }),
+                        Err(err) => send(Event::Failed { key, error: err.to_string() }),
+                    }
+                }
+                Command::StreamAudio { key, samples } => {
+                    if forgotten.contains(&key) {
+                        break 'command;
+                    }
+                    let take = live.entry(key).or_insert_with(|| Live { chunker: Chunker::new(), parts: Vec::new(), failed: None });
+                    for chunk in take.chunker.push(&samples) {
+                        if take.failed.is_some() {
+                            break;
                         }
-                        Err(err) => take.failed = Some(err.to_string()),
-                    }
-                }
-            }
-            Command::StreamEnd { key, duration_s, wav } => {
-                if forgotten.remove(&key) {
-                    live.remove(&key);
-                    continue;
-                }
-                let mut take = live.remove(&key).unwrap_or(Live { chunker: Chunker::new(), parts: Vec::new(), failed: None });
-                if take.failed.is_none()
-                    && let Some(tail) = take.chunker.finish() {
                         let previous = take.parts.last().map(|(_, p)| p.text.clone()).unwrap_or_default();
-                        match client.transcribe_chunk(&tail.samples, threads, &previous) {
-                            Ok(part) => take.parts.push((tail.offset_s, part)),
+                        match client.transcribe_chunk(&chunk.samples, threads, &previous) {
+                            Ok(part) => {
+                                take.parts.push((chunk.offset_s, part));
+                                let text = take.parts.iter().map(|(_, p)| p.text.as_str()).filter(|t| !t.is_empty()).collect::<Vec<_>>().join(" ");
+                                send(Event::Partial { key, text });
+                            }
                             Err(err) => take.failed = Some(err.to_string()),
                         }
                     }
-                if let Some(error) = take.failed {
-                    // The recording is complete on disk: transcribe it whole.
-                    match wav.map(|path| client.transcribe_file(&path, threads)) {
-                        Some(Ok(transcript)) => send(Event::Done { key, transcript }),
-                        Some(Err(err)) => send(Event::Failed { key, error: err.to_string() }),
-                        None => send(Event::Failed { key, error }),
+                }
+                Command::StreamEnd { key, duration_s, wav } => {
+                    if forgotten.remove(&key) {
+                        live.remove(&key);
+                        break 'command;
                     }
-                    continue;
+                    let mut take = live.remove(&key).unwrap_or(Live { chunker: Chunker::new(), parts: Vec::new(), failed: None });
+                    if take.failed.is_none()
+                        && let Some(tail) = take.chunker.finish() {
+                            let previous = take.parts.last().map(|(_, p)| p.text.clone()).unwrap_or_default();
+                            match client.transcribe_chunk(&tail.samples, threads, &previous) {
+                                Ok(part) => take.parts.push((tail.offset_s, part)),
+                                Err(err) => take.failed = Some(err.to_string()),
+                            }
+                        }
+                    if let Some(error) = take.failed {
+                        // The recording is complete on disk: transcribe it whole.
+                        match wav.map(|path| client.transcribe_file(&path, threads)) {
+                            Some(Ok(transcript)) => send(Event::Done { key, transcript }),
+                            Some(Err(err)) => send(Event::Failed { key, error: err.to_string() }),
+                            None => send(Event::Failed { key, error }),
+                        }
+                        break 'command;
+                    }
+                    if !client.has_model() {
+                        send(Event::Failed { key, error: WorkerError::NoModel.to_string() });
+                        break 'command;
+                    }
+                    let settings = take
+                        .parts
+                        .first()
+                        .map(|(_, p)| p.settings.clone())
+                        .unwrap_or(DecodeSettings { model: model_name.clone(), threads, language: "en".into(), dtw: false });
+                    send(Event::Done { key, transcript: merge(&take.parts, duration_s, settings) });
                 }
-                if !client.has_model() {
-                    send(Event::Failed { key, error: WorkerError::NoModel.to_string() });
-                    continue;
+                Command::Forget { key } => {
+                    live.remove(&key);
+                    forgotten.insert(key);
                 }
-                let settings = take
-                    .parts
-                    .first()
-                    .map(|(_, p)| p.settings.clone())
-                    .unwrap_or(DecodeSettings { model: model_name.clone(), threads, language: "en".into(), dtw: false });
-                send(Event::Done { key, transcript: merge(&take.parts, duration_s, settings) });
-            }
-            Command::Forget { key } => {
-                live.remove(&key);
-                forgotten.insert(key);
             }
         }
+        // A worker that restarted after a crash but could not load the model
+        // again: the model is gone, and the app must say so.
+        if had_model && !loading && !client.has_model() {
+            send(Event::ModelFailed("the transcriber restarted but could not load the model again: choose it again in Settings".into()));
+        }
+        had_model = client.has_model();
     }
 }

@@ -21,8 +21,6 @@ use crate::transcribe::ggml::ModelInfo;
 use crate::transcribe::service::{Command, Event, TakeKey, Transcriber};
 use crate::transcribe::{Transcript, models};
 
-/// A message at the bottom of the window.
-#[derive(Debug, Clone)]
 /// A model download in progress. Kept by `Core`, not by the settings
 /// screen, so leaving and reopening Settings shows it (and cannot start a
 /// second download of the same file).
@@ -35,6 +33,8 @@ pub struct ModelDownload {
     pub ended: Arc<AtomicBool>,
 }
 
+/// A message at the bottom of the window.
+#[derive(Debug, Clone)]
 pub struct Notice {
     pub text: String,
     pub error: bool,
@@ -74,6 +74,7 @@ pub struct Core {
     pub sessions: Vec<Session>,
     /// False until the sessions on disk are read (a background job).
     pub sessions_loaded: bool,
+    deleted_while_loading: Vec<String>,
     pub notices: Vec<Notice>,
     pub model: ModelStatus,
     pub transcriber: Transcriber,
@@ -125,6 +126,7 @@ impl Core {
             store,
             sessions: Vec::new(),
             sessions_loaded: false,
+            deleted_while_loading: Vec::new(),
             notices,
             model: ModelStatus::default(),
             transcriber,
@@ -163,13 +165,9 @@ impl Core {
         for problem in problems {
             self.error(format!("Skipped a session: {}", problem.error));
         }
-        // Sessions started while loading are newer: they go last.
-        let started_meanwhile = std::mem::replace(&mut self.sessions, loaded);
-        for session in started_meanwhile {
-            if !self.sessions.iter().any(|s| s.id == session.id) {
-                self.sessions.push(session);
-            }
-        }
+        let started_meanwhile = std::mem::take(&mut self.sessions);
+        let deleted = std::mem::take(&mut self.deleted_while_loading);
+        self.sessions = merge_loaded(loaded, started_meanwhile, &deleted);
         self.sessions_loaded = true;
     }
 
@@ -261,6 +259,9 @@ impl Core {
     /// queued before the delete cannot bring it back).
     pub fn delete_session(&mut self, session_id: &str) {
         self.sessions.retain(|s| s.id != session_id);
+        if !self.sessions_loaded {
+            self.deleted_while_loading.push(session_id.to_owned());
+        }
         self.running_jobs += 1;
         let _ = self.saver.send((SaverJob::Delete(session_id.to_owned()), self.jobs_tx.clone()));
     }
@@ -405,6 +406,16 @@ impl Core {
     }
 }
 
+/// The sessions read from disk, joined with those started while they were
+/// being read. Those are newer than anything read (which may hold an older
+/// save of them): the copies in memory win and go last, and sessions
+/// deleted meanwhile stay deleted.
+fn merge_loaded(mut loaded: Vec<Session>, started_meanwhile: Vec<Session>, deleted: &[String]) -> Vec<Session> {
+    loaded.retain(|s| !deleted.contains(&s.id) && !started_meanwhile.iter().any(|m| m.id == s.id));
+    loaded.extend(started_meanwhile);
+    loaded
+}
+
 /// DejaVu Sans as the last fallback: the scripts use arrows and symbols
 /// (→ ≈ ≥) that egui's default font lacks, and the app must draw them on
 /// any machine.
@@ -453,4 +464,25 @@ fn spawn_saver(store: Store, ctx: egui::Context) -> Sender<(SaverJob, Sender<Job
         })
         .ok();
     tx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Mode;
+
+    #[test]
+    fn sessions_started_while_loading_win_over_their_older_saves() {
+        let at = |day: u32| chrono::Utc::now() - chrono::Duration::days(i64::from(day));
+        let old = Session::new("phone-screen", None, Mode::Solo, at(3));
+        let gone = Session::new("behavioral", None, Mode::Solo, at(2));
+        let mut current = Session::new("system-design", None, Mode::Solo, at(0));
+        // The loader read the new session's first save, without its answer.
+        let first_save = current.clone();
+        current.answers.push(crate::store::Answer::new("system-design/a/b".into(), 60, at(0)));
+        let merged = merge_loaded(vec![old.clone(), gone.clone(), first_save], vec![current.clone()], std::slice::from_ref(&gone.id));
+        let ids: Vec<&str> = merged.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, [old.id.as_str(), current.id.as_str()]);
+        assert_eq!(merged[1].answers.len(), 1, "the copy in memory, with its answer");
+    }
 }
