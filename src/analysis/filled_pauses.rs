@@ -146,6 +146,9 @@ const HIDDEN_MIN_PAUSE_AFTER_FRAMES: usize = 12;
 /// Frames after a run's last voiced frame that may still be above the gate
 /// (the vowel dying away) before its pause.
 const HIDDEN_DECAY_FRAMES: usize = 5;
+/// A word "begins with the run" when it starts no earlier than this before
+/// the end of the sound that precedes the run's pause.
+const WORD_START_SLACK_S: f64 = 0.05;
 /// A short word overlapping this much of the run explains it.
 const SHORT_WORD_MIN_OVERLAP: f64 = 0.3;
 
@@ -625,16 +628,21 @@ fn hidden_in_a_word(analysis: &Analysis, run: &Run, words: &WordBlocks, n_frames
     }
     let quiet = |f: &Frame| f.energy_db < analysis.gate;
     let quiet_before = analysis.frames[first.saturating_sub(HIDDEN_PAUSE_WINDOW)..first].iter().filter(|f| quiet(f)).count();
-    // The quiet right after the run, and whether sound follows it inside
-    // a word that holds the run.
-    // (The quiet may start a few frames late: the vowel dies away.)
+    // A word that begins with the run (after the sound before its pause,
+    // not a stretched earlier word) and goes on after it, with no pause
+    // between: the run is that word's first vowel. (The quiet after the run
+    // may start a few frames late: the vowel dies away.)
+    let before = &analysis.frames[..first];
+    let onset = before.iter().rev().take_while(|f| !quiet(f)).count();
+    let pause = before[..before.len() - onset].iter().rev().take_while(|f| quiet(f)).count();
+    let sound_before_ends = (before.len() - onset - pause).checked_sub(1).map_or(0.0, frame_end_s);
     let after = analysis.frames.get(last + 1..).unwrap_or(&[]);
     let decay = after.iter().take(HIDDEN_DECAY_FRAMES).take_while(|f| !quiet(f)).count();
     let pause_after = after[decay..].iter().take_while(|f| quiet(f)).count();
     let resumes_at = frame_start_s(last + 1 + decay + pause_after);
     let word_goes_on = pause_after < HIDDEN_MIN_PAUSE_AFTER_FRAMES
         && decay + pause_after < after.len()
-        && words.long.iter().any(|&(s, e)| end.min(e) > start.max(s) && resumes_at < e);
+        && words.long.iter().any(|&(s, e)| s >= sound_before_ends - WORD_START_SLACK_S && s < end && resumes_at < e);
     quiet_before >= HIDDEN_MIN_PAUSE_FRAMES && !word_goes_on
 }
 
@@ -918,6 +926,15 @@ mod tests {
         let found = detect(&scene(vowel(0.4, None)), &words);
         assert_eq!(found.len(), 1, "{found:?}");
         assert!((found[0].start - 0.8).abs() < 0.05, "{found:?}");
+    }
+
+    #[test]
+    fn filler_in_a_stretched_word_that_touches_the_next_one_is_found() {
+        // The stretched word ends where the next begins, a frame or two
+        // into the next sound: still the earlier word, still a filler.
+        let words = long_words(&[(0.2, 1.3), (1.3, 1.8)]);
+        let found = detect(&scene(vowel(0.4, None)), &words);
+        assert_eq!(found.len(), 1, "{found:?}");
     }
 
     #[test]

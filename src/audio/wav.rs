@@ -152,6 +152,12 @@ impl TakeWriter {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(WavError::Write { path: marker, reason: e.to_string() }),
         }
+        // Finished: no longer this process's. A take that never finishes
+        // (an error) stays listed, so only the next start recovers it.
+        if let Ok(mut open) = OPEN_TAKES.lock() {
+            let path = canonical(&self.path);
+            open.retain(|p| *p != path);
+        }
         Ok(self.duration_s())
     }
 }
@@ -182,10 +188,6 @@ pub fn being_written_here(path: &Path) -> bool {
 
 impl Drop for TakeWriter {
     fn drop(&mut self) {
-        if let Ok(mut open) = OPEN_TAKES.lock() {
-            let path = canonical(&self.path);
-            open.retain(|p| *p != path);
-        }
         // Dropped without finish (an error path): leave a playable file and the
         // marker, so the repair at start-up picks it up.
         if let Some(mut writer) = self.writer.take() {

@@ -78,6 +78,9 @@ pub fn recover_unfinished(store: &Store) -> Vec<Recovery> {
 /// when the take is still being recorded.
 pub fn recover_take(store: &Store, path: &Path) -> Option<Recovery> {
     let marker_file = wav::marker_path(path);
+    if !marker_file.exists() {
+        return None; // finished since it was listed
+    }
     let marker = std::fs::read(&marker_file).ok().and_then(|b| serde_json::from_slice::<TakeMarker>(&b).ok());
     if wav::being_written_here(path) || marker.as_ref().is_some_and(wav::recorder_alive) {
         return None;
@@ -144,18 +147,19 @@ mod tests {
         writer.write(&vec![0.1; 32_000]).expect("write");
         writer.checkpoint_now().expect("checkpoint");
         std::mem::forget(writer); // the process "dies" here
-        assert!(recover_unfinished(&store).is_empty(), "a take this process is writing is never recovered");
-        // Recovery as a later process sees it: this one's take list is gone
-        // and the marker names a recorder that has ended.
-        wav::forget_open_take(&path);
         let marker_file = wav::marker_path(&path);
         let mut written: wav::TakeMarker = serde_json::from_slice(&std::fs::read(&marker_file).expect("marker")).expect("marker json");
         if cfg!(target_os = "linux") {
             assert!(wav::recorder_alive(&written), "this process, by pid and start time");
-            assert!(recover_unfinished(&store).is_empty());
         }
+        // The marker names a recorder that has ended (a pid reused after a
+        // reboot): only this process's list of open takes keeps it safe.
         written.pid_started = Some(0);
         std::fs::write(&marker_file, serde_json::to_vec(&written).expect("json")).expect("write marker");
+        assert!(!wav::recorder_alive(&written));
+        assert!(recover_unfinished(&store).is_empty(), "a take this process is writing is never recovered");
+        // Recovery as a later process sees it.
+        wav::forget_open_take(&path);
 
         let report = recover_unfinished(&store);
         assert_eq!(report.len(), 1);

@@ -162,6 +162,9 @@ impl Core {
                 Some(err) => self.error(format!("Could not recover {}: {err}", recovery.wav.display())),
             }
         }
+        // (A session deleted while it was being read is no problem.)
+        let deleted_here = |path: &std::path::Path| self.deleted_while_loading.iter().any(|id| path.components().any(|c| c.as_os_str() == id.as_str()));
+        let problems: Vec<_> = problems.into_iter().filter(|p| !deleted_here(&p.path)).collect();
         for problem in problems {
             self.error(format!("Skipped a session: {}", problem.error));
         }
