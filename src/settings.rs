@@ -8,8 +8,21 @@ use crate::paths::DataDir;
 use crate::store::write_atomic;
 
 /// The filler words counted by default.
-pub const DEFAULT_FILLERS: [&str; 13] =
-    ["um", "uh", "er", "ah", "hmm", "like", "you know", "basically", "actually", "literally", "sort of", "kind of", "I mean"];
+pub const DEFAULT_FILLERS: [&str; 13] = [
+    "um",
+    "uh",
+    "er",
+    "ah",
+    "hmm",
+    "like",
+    "you know",
+    "basically",
+    "actually",
+    "literally",
+    "sort of",
+    "kind of",
+    "I mean",
+];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -61,7 +74,9 @@ impl Settings {
             Err(_) => (Settings::default(), None),
             Ok(bytes) => match serde_json::from_slice(&bytes) {
                 Ok(settings) => (settings, None),
-                Err(e) => (Settings::default(), Some(SettingsError::Corrupt { path: path.to_owned(), reason: e.to_string() })),
+                Err(e) => {
+                    (Settings::default(), Some(SettingsError::Corrupt { path: path.to_owned(), reason: e.to_string() }))
+                }
             },
         }
     }

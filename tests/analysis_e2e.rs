@@ -138,7 +138,13 @@ fn synth(dir: &Path, n: usize, text: &str, voice: &str, rate: u32, ssml: bool) -
 }
 
 /// Renders the script; returns the audio (16 kHz) and the true filler spans.
-fn render(dir: &Path, script: &Script, voice: &str, rate: u32, with_fillers: bool) -> (Vec<f32>, Vec<(f64, f64)>, String) {
+fn render(
+    dir: &Path,
+    script: &Script,
+    voice: &str,
+    rate: u32,
+    with_fillers: bool,
+) -> (Vec<f32>, Vec<(f64, f64)>, String) {
     let mut audio = Vec::new();
     let mut fillers = Vec::new();
     let mut text = Vec::new();
@@ -229,9 +235,9 @@ fn match_one_to_one(detections: &[f64], fillers: &[(f64, f64)]) -> usize {
     let mut used = vec![false; detections.len()];
     let mut matched = 0;
     for &(s, e) in fillers {
-        let candidate = (0..detections.len()).filter(|&i| !used[i] && detections[i] >= s - 0.3 && detections[i] <= e).min_by(|&a, &b| {
-            (detections[a] - s).abs().total_cmp(&(detections[b] - s).abs())
-        });
+        let candidate = (0..detections.len())
+            .filter(|&i| !used[i] && detections[i] >= s - 0.3 && detections[i] <= e)
+            .min_by(|&a, &b| (detections[a] - s).abs().total_cmp(&(detections[b] - s).abs()));
         if let Some(i) = candidate {
             used[i] = true;
             matched += 1;
@@ -255,7 +261,8 @@ fn measure(client: &mut WorkerClient, dir: &Path, name: &str, script: &Script, v
 
         // um/uh: each true filler is matched to at most one detection and
         // each detection to at most one filler, so a double count is a false one.
-        let found: Vec<&analysis::FillerItem> = feedback.fillers.items.iter().filter(|i| i.word == "um" || i.word == "uh").collect();
+        let found: Vec<&analysis::FillerItem> =
+            feedback.fillers.items.iter().filter(|i| i.word == "um" || i.word == "uh").collect();
         let matched = match_one_to_one(&found.iter().map(|f| f.start).collect::<Vec<_>>(), &true_fillers);
         let correct = matched;
         tally.hits += matched;
@@ -289,12 +296,26 @@ fn measure(client: &mut WorkerClient, dir: &Path, name: &str, script: &Script, v
         for &(word, expected) in script.word_fillers {
             assert_eq!(count(word), expected, "{name}, {voice}: '{word}' as a filler");
         }
-        assert!(feedback.i_words.abs_diff(script.i_words) <= 1, "{name}, {voice}: I-words {} (expected {} ± 1)", feedback.i_words, script.i_words);
-        assert!(feedback.we_words.abs_diff(script.we_words) <= 1, "{name}, {voice}: we-words {} (expected {} ± 1)", feedback.we_words, script.we_words);
+        assert!(
+            feedback.i_words.abs_diff(script.i_words) <= 1,
+            "{name}, {voice}: I-words {} (expected {} ± 1)",
+            feedback.i_words,
+            script.i_words
+        );
+        assert!(
+            feedback.we_words.abs_diff(script.we_words) <= 1,
+            "{name}, {voice}: we-words {} (expected {} ± 1)",
+            feedback.we_words,
+            script.we_words
+        );
         // Words per minute: the script's words over the take's length, ±10 %.
         let words = normalise_words(&text).len() as f64;
         let expected_wpm = words / (audio.len() as f64 / 16_000.0 / 60.0);
-        assert!((feedback.wpm - expected_wpm).abs() <= expected_wpm * 0.1, "{name}, {voice}: wpm {:.0}, expected {expected_wpm:.0}", feedback.wpm);
+        assert!(
+            (feedback.wpm - expected_wpm).abs() <= expected_wpm * 0.1,
+            "{name}, {voice}: wpm {:.0}, expected {expected_wpm:.0}",
+            feedback.wpm
+        );
         assert_eq!(feedback.pauses.count, 0, "no pause of 2 s or more in the script");
 
         // The same answer without its fillers: every um/uh is a false one.
@@ -303,7 +324,8 @@ fn measure(client: &mut WorkerClient, dir: &Path, name: &str, script: &Script, v
         write_wav(&wav, &audio);
         let transcript = client.transcribe_file(&wav, 1).expect("transcribe");
         let feedback = analysis::analyze(&transcript, Some(&audio), None, &config);
-        let false_here: Vec<f64> = feedback.fillers.items.iter().filter(|i| i.word == "um" || i.word == "uh").map(|i| i.start).collect();
+        let false_here: Vec<f64> =
+            feedback.fillers.items.iter().filter(|i| i.word == "um" || i.word == "uh").map(|i| i.start).collect();
         if !false_here.is_empty() {
             println!("  without fillers: false um/uh at {false_here:?}");
             if show {
@@ -326,7 +348,13 @@ fn feedback_counts_on_real_speech_with_known_fillers() {
     let mut client = WorkerClient::new(bin().into());
     client.load(&model).expect("model");
 
-    let tuning = measure(&mut client, dir.path(), "tuning", &tuning_script(), &[("en-us", 150), ("en-gb", 170), ("en-us+f3", 140)]);
+    let tuning = measure(
+        &mut client,
+        dir.path(),
+        "tuning",
+        &tuning_script(),
+        &[("en-us", 150), ("en-gb", 170), ("en-us+f3", 140)],
+    );
     // Other voices, rates and pauses than the thresholds were set on.
     let held_out = measure(
         &mut client,

@@ -11,13 +11,15 @@ fn seed_path() -> PathBuf {
     if let Ok(path) = std::env::var("INTERVIEW_COACH_SEED") {
         return PathBuf::from(path);
     }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/seeds/000_99c4e606eb793f34.txt")
+    // The user's original document travels with the repository.
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seed.txt")
 }
 
 fn seed() -> String {
     let path = seed_path();
-    std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("the seed document is needed for this test: {}: {e} (set INTERVIEW_COACH_SEED)", path.display()))
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!("the seed document is needed for this test: {}: {e} (set INTERVIEW_COACH_SEED)", path.display())
+    })
 }
 
 fn export() -> Value {
@@ -125,7 +127,10 @@ fn every_sentence_of_the_seed_is_in_the_content() {
                 let unlabelled = strip_field_label(&fragment);
                 unlabelled.is_empty()
                     || haystack.contains(&norm(unlabelled))
-                    || unlabelled.split(". ").flat_map(|s| s.split(", ")).all(|item| haystack.contains(&norm(item.trim_end_matches('.'))))
+                    || unlabelled
+                        .split(". ")
+                        .flat_map(|s| s.split(", "))
+                        .all(|item| haystack.contains(&norm(item.trim_end_matches('.'))))
             };
             if !found {
                 missing.push(fragment);
@@ -167,7 +172,8 @@ fn questions_probes_and_red_flags_are_in_their_fields() {
     // Interview questions: quoted lines, bullets and labelled deep-dive
     // questions; a quote broken over two lines is joined first.
     let lines: Vec<&str> = seed.lines().map(str::trim).collect();
-    let starts = ["\"", "Problem: \"", "Dual-write problem: \"", "Idempotency on the consumer: \"", "Saga / compensation: \""];
+    let starts =
+        ["\"", "Problem: \"", "Dual-write problem: \"", "Idempotency on the consumer: \"", "Saga / compensation: \""];
     let mut questions = Vec::new();
     for (i, line) in lines.iter().enumerate() {
         let line = line.trim_start_matches("- ");
@@ -198,7 +204,11 @@ fn questions_probes_and_red_flags_are_in_their_fields() {
     let mut flag_fields = Vec::new();
     field_strings(&export, "red_flags", &mut flag_fields);
     let joined = vec![flag_fields.join(" ")];
-    assert_all_in(&red_flags.iter().flat_map(|l| l.split(", ").map(str::to_owned)).collect::<Vec<_>>(), &joined, "red flags");
+    assert_all_in(
+        &red_flags.iter().flat_map(|l| l.split(", ").map(str::to_owned)).collect::<Vec<_>>(),
+        &joined,
+        "red flags",
+    );
 
     let strong: Vec<String> = seed
         .lines()
@@ -254,10 +264,21 @@ fn rubric_is_complete_and_budgets_add_up() {
         let stage_minutes: u64 = stages.iter().map(|s| s["minutes"].as_u64().expect("minutes")).sum();
         assert_eq!(stage_minutes, *minutes as u64, "{id}: stage minutes");
         for stage in stages {
-            let budget: u64 = stage["question"].as_array().expect("questions").iter().map(|q| q["budget_s"].as_u64().expect("budget")).sum();
-            assert_eq!(budget, stage["minutes"].as_u64().expect("minutes") * 60, "{id}/{}: question budgets", stage["id"]);
+            let budget: u64 = stage["question"]
+                .as_array()
+                .expect("questions")
+                .iter()
+                .map(|q| q["budget_s"].as_u64().expect("budget"))
+                .sum();
+            assert_eq!(
+                budget,
+                stage["minutes"].as_u64().expect("minutes") * 60,
+                "{id}/{}: question budgets",
+                stage["id"]
+            );
             for question in stage["question"].as_array().expect("questions") {
-                let full = format!("{id}/{}/{}", stage["id"].as_str().expect("id"), question["id"].as_str().expect("id"));
+                let full =
+                    format!("{id}/{}/{}", stage["id"].as_str().expect("id"), question["id"].as_str().expect("id"));
                 assert!(ids.insert(full.clone()), "duplicate id {full}");
                 for signal in question["signals"].as_array().expect("signals") {
                     assert!(signal_ids.contains(signal.as_str().expect("signal")), "{full}: unknown signal {signal}");
@@ -306,7 +327,8 @@ fn content_check_names_file_and_line_of_a_broken_file() {
 
     // The built-in files themselves check clean.
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("content");
-    let files: Vec<PathBuf> = std::fs::read_dir(&root).expect("content dir").map(|e| e.expect("entry").path()).collect();
+    let files: Vec<PathBuf> =
+        std::fs::read_dir(&root).expect("content dir").map(|e| e.expect("entry").path()).collect();
     let out = Command::new(env!("CARGO_BIN_EXE_interview-coach"))
         .args(["--data-dir"])
         .arg(dir.path())

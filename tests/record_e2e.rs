@@ -47,7 +47,8 @@ fn records_real_speech_at_the_right_time() {
     let dir = tempfile::tempdir().expect("temp dir");
     let speech = espeak(dir.path(), "speech", SPEECH, "en-us", 160);
     let out = dir.path().join("take.wav");
-    let (child, started) = start_recording(&["--seconds", "14", "--out", out.to_str().expect("utf-8 path")], dir.path());
+    let (child, started) =
+        start_recording(&["--seconds", "14", "--out", out.to_str().expect("utf-8 path")], dir.path());
     std::thread::sleep(Duration::from_millis(1500));
     let played_at = started.elapsed().as_secs_f64();
     play_into_mic(&speech);
@@ -64,7 +65,10 @@ fn records_real_speech_at_the_right_time() {
     println!("speech found at {offset:.3} s (played at {played_at:.3} s), correlation {correlation:.3}");
     assert!(correlation > 0.9, "recorded audio does not match the speech: correlation {correlation}");
     // paplay's own start-up adds a little on a busy machine.
-    assert!(offset >= played_at - 0.1 && offset - played_at < 0.8, "speech at {offset:.2} s, played at {played_at:.2} s");
+    assert!(
+        offset >= played_at - 0.1 && offset - played_at < 0.8,
+        "speech at {offset:.2} s, played at {played_at:.2} s"
+    );
     assert!(rms(&recorded[..(lag.saturating_sub(1600))]) < 1e-3, "noise before the speech");
     let end = (lag + reference.len()).min(recorded.len());
     assert!(rms(&recorded[lag..end]) > 0.02, "speech too quiet");
@@ -129,7 +133,10 @@ impl FrozenSoundServer {
         let server = std::env::var("PULSE_SERVER").expect("PULSE_SERVER");
         let socket = std::path::PathBuf::from(server.trim_start_matches("unix:"));
         let pid_file = socket.parent().expect("socket folder").join("pid");
-        let pid = std::fs::read_to_string(&pid_file).unwrap_or_else(|e| panic!("{}: {e}", pid_file.display())).trim().to_owned();
+        let pid = std::fs::read_to_string(&pid_file)
+            .unwrap_or_else(|e| panic!("{}: {e}", pid_file.display()))
+            .trim()
+            .to_owned();
         assert!(Command::new("kill").args(["-STOP", &pid]).status().expect("kill").success());
         FrozenSoundServer(pid)
     }
@@ -166,7 +173,8 @@ fn a_microphone_that_stops_sending_audio_ends_the_take_and_keeps_it() {
     };
     let waited = frozen_at.elapsed();
     drop(frozen);
-    let status = status.unwrap_or_else(|| panic!("record still waiting {:.0} s after the audio stopped", waited.as_secs_f64()));
+    let status =
+        status.unwrap_or_else(|| panic!("record still waiting {:.0} s after the audio stopped", waited.as_secs_f64()));
     assert!(!status.success(), "a lost microphone is an error");
     // What came before the stall is kept, in a valid file.
     let seconds = read_16k(&out).len() as f64 / 16_000.0;

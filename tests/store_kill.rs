@@ -46,7 +46,11 @@ fn session_writes_survive_kill_9() {
         child.wait().expect("reap");
 
         let (sessions, problems) = store.load_all();
-        assert!(problems.is_empty(), "round {round}: {:?}", problems.iter().map(|p| p.error.to_string()).collect::<Vec<_>>());
+        assert!(
+            problems.is_empty(),
+            "round {round}: {:?}",
+            problems.iter().map(|p| p.error.to_string()).collect::<Vec<_>>()
+        );
         if let Some(session) = sessions.first() {
             let version: usize = session.reflection.trim_start_matches("version ").parse().expect("version number");
             assert_eq!(session.answers.len(), version + 1, "round {round}: a consistent session");

@@ -26,8 +26,15 @@ fn espeak_speech_is_transcribed_within_15_percent_wer() {
     let Some(model) = test_model("espeak_speech_is_transcribed_within_15_percent_wer") else { return };
     let dir = tempfile::tempdir().expect("temp dir");
     let clip = espeak(dir.path(), "outbox", OUTBOX_ANSWER, "en-us", 150);
-    let (ok, stdout, stderr) =
-        run_cli(&[os("--data-dir"), dir.path().as_os_str(), os("transcribe"), os("--model"), model.as_os_str(), clip.as_os_str(), os("--json")]);
+    let (ok, stdout, stderr) = run_cli(&[
+        os("--data-dir"),
+        dir.path().as_os_str(),
+        os("transcribe"),
+        os("--model"),
+        model.as_os_str(),
+        clip.as_os_str(),
+        os("--json"),
+    ]);
     assert!(ok, "{stderr}");
     let line: serde_json::Value = serde_json::from_str(stdout.lines().next().expect("a line")).expect("JSON");
     let text = line["text"].as_str().expect("text");
@@ -40,7 +47,11 @@ fn espeak_speech_is_transcribed_within_15_percent_wer() {
     let duration = line["duration_s"].as_f64().expect("duration");
     let mut last = 0.0;
     for word in words {
-        let (start, end, p) = (word["start"].as_f64().expect("start"), word["end"].as_f64().expect("end"), word["p"].as_f64().expect("p"));
+        let (start, end, p) = (
+            word["start"].as_f64().expect("start"),
+            word["end"].as_f64().expect("end"),
+            word["p"].as_f64().expect("p"),
+        );
         assert!(start >= last - 1e-9 && end >= start && end <= duration + 1e-9, "{word}");
         assert!((0.0..=1.0).contains(&p));
         last = start;

@@ -115,7 +115,11 @@ fn a_whole_practice_loop_with_real_speech() {
     assert!(answer.duration_s > 8.0, "{}", answer.duration_s);
     // A take stopped with Space closed cleanly: no error saved or shown.
     assert_eq!(answer.capture_error, None);
-    assert!(!app(&h).core.notices.iter().any(|n| n.error), "{:?}", app(&h).core.notices.iter().map(|n| &n.text).collect::<Vec<_>>());
+    assert!(
+        !app(&h).core.notices.iter().any(|n| n.error),
+        "{:?}",
+        app(&h).core.notices.iter().map(|n| &n.text).collect::<Vec<_>>()
+    );
     h.get_by_label("Strong answer");
     h.get_by_label_contains("words per minute");
     h.get_by_label("STAR (s)");
@@ -159,7 +163,10 @@ fn a_whole_practice_loop_with_real_speech() {
     loop {
         h.step();
         let saved = interview_coach::store::Store::new(data.sessions()).load(&session_id).ok();
-        if saved.as_ref().is_some_and(|s| s.ended_at.is_some() && s.answers[0].feedback.is_some() && !s.answers[0].grades.is_empty()) {
+        if saved
+            .as_ref()
+            .is_some_and(|s| s.ended_at.is_some() && s.answers[0].feedback.is_some() && !s.answers[0].grades.is_empty())
+        {
             break;
         }
         assert!(start.elapsed() < Duration::from_secs(10), "the session was not saved");

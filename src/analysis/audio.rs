@@ -31,7 +31,8 @@ pub fn silences(samples: &[f32], min_s: f64) -> Vec<(f64, f64)> {
 }
 
 pub fn voiced_frames(samples: &[f32]) -> Vec<bool> {
-    let rms: Vec<f32> = samples.chunks(FRAME).map(|f| (f.iter().map(|s| s * s).sum::<f32>() / f.len() as f32).sqrt()).collect();
+    let rms: Vec<f32> =
+        samples.chunks(FRAME).map(|f| (f.iter().map(|s| s * s).sum::<f32>() / f.len() as f32).sqrt()).collect();
     if rms.is_empty() {
         return Vec::new();
     }

@@ -25,9 +25,38 @@ pub struct Quantity {
 }
 
 const NUMBER_WORDS: [&str; 32] = [
-    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "fifteen", "twenty",
-    "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "thousand", "million", "billion", "half",
-    "dozen", "hundreds", "thousands", "millions", "billions",
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "fifteen",
+    "twenty",
+    "thirty",
+    "forty",
+    "fifty",
+    "sixty",
+    "seventy",
+    "eighty",
+    "ninety",
+    "hundred",
+    "thousand",
+    "million",
+    "billion",
+    "half",
+    "dozen",
+    "hundreds",
+    "thousands",
+    "millions",
+    "billions",
 ];
 
 fn unit_kind(word: &str) -> Option<&'static str> {
@@ -38,17 +67,23 @@ fn unit_kind_exact(w: &str) -> Option<&'static str> {
     Some(match w {
         "percent" | "%" | "percentage" => "percent",
         "x" | "time" => "ratio",
-        "ms" | "millisecond" | "second" | "sec" | "minute" | "min" | "hour" | "day" | "week" | "month" | "year" => "duration",
-        "qp" | "rp" | "tp" | "request" | "transaction" | "event" | "message" | "order" | "user" | "customer" | "call" | "per" => "rate",
+        "ms" | "millisecond" | "second" | "sec" | "minute" | "min" | "hour" | "day" | "week" | "month" | "year" => {
+            "duration"
+        }
+        "qp" | "rp" | "tp" | "request" | "transaction" | "event" | "message" | "order" | "user" | "customer"
+        | "call" | "per" => "rate",
         "dollar" | "euro" | "pound" | "buck" => "money",
-        "kb" | "mb" | "gb" | "tb" | "pb" | "byte" | "kilobyte" | "megabyte" | "gigabyte" | "terabyte" | "row" | "record" => "size",
+        "kb" | "mb" | "gb" | "tb" | "pb" | "byte" | "kilobyte" | "megabyte" | "gigabyte" | "terabyte" | "row"
+        | "record" => "size",
         _ => return None,
     })
 }
 
 fn is_number(token: &str) -> bool {
     let digits = token.trim_start_matches('$').trim_end_matches('%').trim_end_matches(['k', 'm', 'x']);
-    (!digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit() || c == ',' || c == '.') && digits.chars().any(|c| c.is_ascii_digit()))
+    (!digits.is_empty()
+        && digits.chars().all(|c| c.is_ascii_digit() || c == ',' || c == '.')
+        && digits.chars().any(|c| c.is_ascii_digit()))
         || NUMBER_WORDS.contains(&token)
 }
 
@@ -58,7 +93,9 @@ pub fn quantities(tokens: &[Token]) -> Vec<Quantity> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < tokens.len() {
-        if !is_number(&tokens[i].text) || (tokens[i].text == "one" && tokens.get(i + 1).is_none_or(|t| unit_kind(&t.text).is_none())) {
+        if !is_number(&tokens[i].text)
+            || (tokens[i].text == "one" && tokens.get(i + 1).is_none_or(|t| unit_kind(&t.text).is_none()))
+        {
             i += 1;
             continue;
         }
@@ -75,16 +112,18 @@ pub fn quantities(tokens: &[Token]) -> Vec<Quantity> {
         } else {
             "count"
         };
-        if kind == "count" && tokens[i].after.is_none()
-            && let Some(next) = tokens.get(i + 1) {
-                if let Some(unit) = unit_kind(&next.text) {
-                    kind = unit;
-                    i += 1;
-                } else if next.text.chars().all(char::is_alphabetic) && !STOPWORDS.contains(&next.text.as_str()) {
-                    // "3 partitions": keep what was counted.
-                    i += 1;
-                }
+        if kind == "count"
+            && tokens[i].after.is_none()
+            && let Some(next) = tokens.get(i + 1)
+        {
+            if let Some(unit) = unit_kind(&next.text) {
+                kind = unit;
+                i += 1;
+            } else if next.text.chars().all(char::is_alphabetic) && !STOPWORDS.contains(&next.text.as_str()) {
+                // "3 partitions": keep what was counted.
+                i += 1;
             }
+        }
         let text = tokens[start..=i].iter().map(|t| t.text.as_str()).collect::<Vec<_>>().join(" ");
         out.push(Quantity { text, start: tokens[start].start, kind: kind.to_owned() });
         i += 1;
@@ -97,7 +136,9 @@ pub fn key_points(tokens: &[Token], points: &[KeyPoint]) -> (Vec<String>, Vec<St
     let mut covered = Vec::new();
     let mut missed = Vec::new();
     for point in points {
-        let said = std::iter::once(&point.name).chain(&point.synonyms).any(|name| !find_phrase(tokens, &normalise(name)).is_empty());
+        let said = std::iter::once(&point.name)
+            .chain(&point.synonyms)
+            .any(|name| !find_phrase(tokens, &normalise(name)).is_empty());
         if said { covered.push(point.name.clone()) } else { missed.push(point.name.clone()) }
     }
     (covered, missed)
@@ -109,7 +150,9 @@ pub fn mentions(tokens: &[Token], phrases: &[&str]) -> Vec<Mention> {
         .iter()
         .flat_map(|phrase| {
             let words = normalise(phrase);
-            find_phrase(tokens, &words).into_iter().map(move |i| Mention { text: (*phrase).to_owned(), start: tokens[i].start })
+            find_phrase(tokens, &words)
+                .into_iter()
+                .map(move |i| Mention { text: (*phrase).to_owned(), start: tokens[i].start })
         })
         .collect();
     out.sort_by(|a, b| a.start.total_cmp(&b.start));
@@ -117,14 +160,25 @@ pub fn mentions(tokens: &[Token], phrases: &[&str]) -> Vec<Mention> {
 }
 
 pub const TRADEOFF_PHRASES: [&str; 12] = [
-    "trade-off", "tradeoff", "trade off", "on the other hand", "the downside", "it depends", "versus", "at the cost of", "the cost is",
-    "the price is", "in exchange", "the catch is",
+    "trade-off",
+    "tradeoff",
+    "trade off",
+    "on the other hand",
+    "the downside",
+    "it depends",
+    "versus",
+    "at the cost of",
+    "the cost is",
+    "the price is",
+    "in exchange",
+    "the catch is",
 ];
 pub const HEDGES: [&str; 8] = ["maybe", "i guess", "sort of", "just", "probably", "i suppose", "perhaps", "possibly"];
 
 const STOPWORDS: [&str; 40] = [
-    "the", "a", "an", "and", "or", "but", "of", "to", "in", "on", "at", "for", "with", "is", "was", "it", "that", "this", "we", "i",
-    "you", "they", "be", "are", "so", "as", "if", "then", "there", "by", "from", "had", "have", "do", "did", "not", "um", "uh", "like", "its",
+    "the", "a", "an", "and", "or", "but", "of", "to", "in", "on", "at", "for", "with", "is", "was", "it", "that",
+    "this", "we", "i", "you", "they", "be", "are", "so", "as", "if", "then", "there", "by", "from", "had", "have",
+    "do", "did", "not", "um", "uh", "like", "its",
 ];
 
 /// A phrase of 2 to 4 words said three times or more.
@@ -154,7 +208,8 @@ pub fn repetitions(tokens: &[Token]) -> Vec<Repetition> {
         grams.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         for (gram, count) in grams {
             let phrase = gram.join(" ");
-            let inside_longer = found.iter().any(|r| r.count >= count && format!(" {} ", r.phrase).contains(&format!(" {phrase} ")));
+            let inside_longer =
+                found.iter().any(|r| r.count >= count && format!(" {} ", r.phrase).contains(&format!(" {phrase} ")));
             if !inside_longer {
                 found.push(Repetition { phrase, count });
             }
@@ -185,7 +240,9 @@ mod tests {
 
     #[test]
     fn quantities_with_units() {
-        let q = quantities(&tok("We served 10,000 QPS with p99 of 200 ms, saved $3,000 and 40 percent, over two weeks, on Go 1.22 with 3 partitions."));
+        let q = quantities(&tok(
+            "We served 10,000 QPS with p99 of 200 ms, saved $3,000 and 40 percent, over two weeks, on Go 1.22 with 3 partitions.",
+        ));
         let got: Vec<(&str, &str)> = q.iter().map(|q| (q.text.as_str(), q.kind.as_str())).collect();
         assert_eq!(
             got,
@@ -211,7 +268,8 @@ mod tests {
             KeyPoint { name: "panics".into(), synonyms: vec![] },
             KeyPoint { name: "zero value".into(), synonyms: vec![] },
         ];
-        let (covered, missed) = key_points(&tok("A nil channel send just hangs forever and a closed one will panic."), &points);
+        let (covered, missed) =
+            key_points(&tok("A nil channel send just hangs forever and a closed one will panic."), &points);
         assert_eq!(covered, ["blocks forever", "panics"]);
         assert_eq!(missed, ["zero value"]);
     }
@@ -230,7 +288,9 @@ mod tests {
 
     #[test]
     fn repeated_phrases() {
-        let t = tok("the outbox relay reads rows. the outbox relay publishes. the outbox relay marks rows. of the of the of the");
+        let t = tok(
+            "the outbox relay reads rows. the outbox relay publishes. the outbox relay marks rows. of the of the of the",
+        );
         let reps = repetitions(&t);
         assert_eq!(reps, vec![Repetition { phrase: "the outbox relay".into(), count: 3 }]);
     }

@@ -287,10 +287,7 @@ fn frame_end_s(i: usize) -> f64 {
 fn analyse(samples: &[f32]) -> Analysis {
     let n = frame_count(samples.len());
     if n == 0 {
-        return Analysis {
-            frames: Vec::new(),
-            gate: ABS_FLOOR_DB,
-        };
+        return Analysis { frames: Vec::new(), gate: ABS_FLOOR_DB };
     }
 
     // Per-block power of the signal and of its low-passed copy.
@@ -310,9 +307,7 @@ fn analyse(samples: &[f32]) -> Analysis {
     }
     let window_sum = |blocks: &[f64], i: usize| -> f64 {
         let b0 = i * BLOCKS_PER_HOP;
-        blocks
-            .get(b0..b0 + BLOCKS_PER_WIN)
-            .map_or(0.0, |s| s.iter().sum())
+        blocks.get(b0..b0 + BLOCKS_PER_WIN).map_or(0.0, |s| s.iter().sum())
     };
 
     let mut frames: Vec<Frame> = (0..n)
@@ -373,12 +368,7 @@ struct Yin<'a> {
 
 impl<'a> Yin<'a> {
     fn new(buf: &'a [f64]) -> Self {
-        Yin {
-            buf,
-            norm: [1.0; TAU_MAX + 1],
-            computed: 0,
-            running: 0.0,
-        }
+        Yin { buf, norm: [1.0; TAU_MAX + 1], computed: 0, running: 0.0 }
     }
 
     /// Normalised difference at lag `tau` (1..=TAU_MAX): 1 for noise, near 0
@@ -389,17 +379,9 @@ impl<'a> Yin<'a> {
             let t = self.computed + 1;
             let head = self.buf.get(..WIN).unwrap_or(&[]);
             let lagged = self.buf.get(t..t + WIN).unwrap_or(&[]);
-            let diff: f64 = head
-                .iter()
-                .zip(lagged)
-                .map(|(a, b)| (a - b) * (a - b))
-                .sum();
+            let diff: f64 = head.iter().zip(lagged).map(|(a, b)| (a - b) * (a - b)).sum();
             self.running += diff;
-            self.norm[t] = if self.running > 0.0 {
-                diff * t as f64 / self.running
-            } else {
-                1.0
-            };
+            self.norm[t] = if self.running > 0.0 { diff * t as f64 / self.running } else { 1.0 };
             self.computed = t;
         }
         self.norm[tau]
@@ -458,11 +440,7 @@ struct Run {
 fn voiced_runs(frames: &[Frame], gate: f64) -> Vec<Run> {
     let voiced: Vec<bool> = frames
         .iter()
-        .map(|f| {
-            f.energy_db >= gate
-                && f.aperiodicity <= MAX_APERIODICITY
-                && (F0_MIN_HZ..=F0_MAX_HZ).contains(&f.f0)
-        })
+        .map(|f| f.energy_db >= gate && f.aperiodicity <= MAX_APERIODICITY && (F0_MIN_HZ..=F0_MAX_HZ).contains(&f.f0))
         .collect();
 
     // (first, last) voiced frame of each run.
@@ -497,22 +475,12 @@ fn voiced_runs(frames: &[Frame], gate: f64) -> Vec<Run> {
         .into_iter()
         .filter_map(|(first, last)| {
             let voiced_frames: Vec<usize> = (first..=last).filter(|&i| voiced[i]).collect();
-            let peak = voiced_frames
-                .iter()
-                .map(|&i| frames[i].energy_db)
-                .fold(f64::NEG_INFINITY, f64::max);
+            let peak = voiced_frames.iter().map(|&i| frames[i].energy_db).fold(f64::NEG_INFINITY, f64::max);
             let strong = |&i: &usize| frames[i].energy_db >= peak - EDGE_TRIM_DB;
             let core_first = voiced_frames.iter().copied().find(strong)?;
             let core_last = voiced_frames.iter().copied().rfind(strong)?;
-            let core = voiced_frames
-                .iter()
-                .copied()
-                .filter(|&i| i >= core_first && i <= core_last)
-                .collect();
-            Some(Run {
-                voiced: voiced_frames,
-                core,
-            })
+            let core = voiced_frames.iter().copied().filter(|&i| i >= core_first && i <= core_last).collect();
+            Some(Run { voiced: voiced_frames, core })
         })
         .collect()
 }
@@ -593,21 +561,12 @@ fn judge(
     if !filler_like {
         return None;
     }
-    let covered: f64 = words
-        .blocks
-        .iter()
-        .map(|&(s, e)| (end.min(e) - start.max(s)).max(0.0))
-        .sum();
+    let covered: f64 = words.blocks.iter().map(|&(s, e)| (end.min(e) - start.max(s)).max(0.0)).sum();
     let outside = 1.0 - covered / (end - start);
     let placed = outside >= MIN_OUTSIDE_FRAC || hidden_in_a_word(analysis, run, words, n_frames, f0_rel_std);
     // The costliest test, so last.
     let accepted = placed && spectra.flux(samples, &run.core) <= MAX_FLUX_DB;
-    accepted.then(|| FilledPause {
-        start,
-        end,
-        pitch_hz: f0_mean as f32,
-        word: um_or_uh(frames, &run.voiced),
-    })
+    accepted.then(|| FilledPause { start, end, pitch_hz: f0_mean as f32, word: um_or_uh(frames, &run.voiced) })
 }
 
 /// The run is a filler that a stretched word's time span hides.
@@ -627,7 +586,8 @@ fn hidden_in_a_word(analysis: &Analysis, run: &Run, words: &WordBlocks, n_frames
         return false;
     }
     let quiet = |f: &Frame| f.energy_db < analysis.gate;
-    let quiet_before = analysis.frames[first.saturating_sub(HIDDEN_PAUSE_WINDOW)..first].iter().filter(|f| quiet(f)).count();
+    let quiet_before =
+        analysis.frames[first.saturating_sub(HIDDEN_PAUSE_WINDOW)..first].iter().filter(|f| quiet(f)).count();
     // A word that begins with the run (after the sound before its pause,
     // not a stretched earlier word) and goes on after it, with no pause
     // between: the run is that word's first vowel. (The quiet after the run
@@ -655,16 +615,11 @@ fn um_or_uh(frames: &[Frame], voiced: &[usize]) -> &'static str {
     }
     let head_len = (n / 2).max(1);
     let tail_len = ((n as f64 * UM_TAIL_FRAC) as usize).clamp(1, n);
-    let mean_low = |idx: &[usize]| -> f64 {
-        idx.iter().map(|&i| frames[i].low_frac).sum::<f64>() / idx.len().max(1) as f64
-    };
+    let mean_low =
+        |idx: &[usize]| -> f64 { idx.iter().map(|&i| frames[i].low_frac).sum::<f64>() / idx.len().max(1) as f64 };
     let head = mean_low(&voiced[..head_len]);
     let tail = mean_low(&voiced[n - tail_len..]);
-    if tail - head >= UM_LOW_BAND_RISE {
-        "um"
-    } else {
-        "uh"
-    }
+    if tail - head >= UM_LOW_BAND_RISE { "um" } else { "uh" }
 }
 
 /// Coarse spectra of single frames (a few DFT bins per band), used only for
@@ -677,9 +632,7 @@ struct Spectra {
 
 impl Spectra {
     fn new() -> Self {
-        let hann = (0..WIN)
-            .map(|n| 0.5 - 0.5 * (2.0 * PI * n as f64 / WIN as f64).cos())
-            .collect();
+        let hann = (0..WIN).map(|n| 0.5 - 0.5 * (2.0 * PI * n as f64 / WIN as f64).cos()).collect();
         let phase = |m: usize| 2.0 * PI * m as f64 / DFT_PERIOD as f64;
         Spectra {
             hann,
@@ -692,12 +645,7 @@ impl Spectra {
     /// the loudness, is compared).
     fn band_shape(&self, samples: &[f32], frame: usize) -> [f64; N_BANDS] {
         let start = frame * HOP;
-        let windowed: Vec<f64> = self
-            .hann
-            .iter()
-            .enumerate()
-            .map(|(n, w)| sample(samples, start + n) * w)
-            .collect();
+        let windowed: Vec<f64> = self.hann.iter().enumerate().map(|(n, w)| sample(samples, start + n) * w).collect();
         let mut bands = [0.0_f64; N_BANDS];
         for (b, band) in bands.iter_mut().enumerate() {
             let mut power = 0.0;
@@ -731,10 +679,7 @@ impl Spectra {
         if frames.len() <= FLUX_LAG {
             return f64::INFINITY;
         }
-        let shapes: Vec<[f64; N_BANDS]> = frames
-            .iter()
-            .map(|&i| self.band_shape(samples, i))
-            .collect();
+        let shapes: Vec<[f64; N_BANDS]> = frames.iter().map(|&i| self.band_shape(samples, i)).collect();
         let mut changes: Vec<f64> = shapes
             .iter()
             .zip(shapes.iter().skip(FLUX_LAG))
@@ -784,9 +729,7 @@ mod tests {
     /// formants near 700 and 1200 Hz.
     fn vowel_amp(h: usize) -> f64 {
         let f = h as f64 * 120.0;
-        1.0 / (1.0 + ((f - 700.0) / 150.0).powi(2))
-            + 0.5 / (1.0 + ((f - 1200.0) / 200.0).powi(2))
-            + 0.1 / h as f64
+        1.0 / (1.0 + ((f - 700.0) / 150.0).powi(2)) + 0.5 / (1.0 + ((f - 1200.0) / 200.0).powi(2)) + 0.1 / h as f64
     }
 
     /// A harmonic sound following `f0(t)`; from `nasal_from` seconds on, only
@@ -799,15 +742,8 @@ mod tests {
                 let t = i as f64 / SR;
                 phase += 2.0 * PI * f0(t) / SR;
                 let v = match nasal_from {
-                    Some(t0) if t >= t0 => {
-                        (1..4)
-                            .map(|h| (h as f64 * phase).sin() / h as f64)
-                            .sum::<f64>()
-                            * 0.3
-                    }
-                    _ => (1..26)
-                        .map(|h| vowel_amp(h) * (h as f64 * phase).sin())
-                        .sum(),
+                    Some(t0) if t >= t0 => (1..4).map(|h| (h as f64 * phase).sin() / h as f64).sum::<f64>() * 0.3,
+                    _ => (1..26).map(|h| vowel_amp(h) * (h as f64 * phase).sin()).sum(),
                 };
                 0.1 * v
             })
@@ -817,26 +753,16 @@ mod tests {
 
     /// A held vowel at 120 Hz with a slight (±1 %, 5 Hz) vibrato.
     fn vowel(dur: f64, nasal_from: Option<f64>) -> Vec<f64> {
-        harmonic(
-            |t| 120.0 * (1.0 + 0.01 * (2.0 * PI * 5.0 * t).sin()),
-            dur,
-            nasal_from,
-        )
+        harmonic(|t| 120.0 * (1.0 + 0.01 * (2.0 * PI * 5.0 * t).sin()), dur, nasal_from)
     }
 
     fn noise(dur: f64, rng: &mut XorShift) -> Vec<f64> {
-        fade(
-            (0..(dur * SR) as usize)
-                .map(|_| 0.1 * rng.uniform())
-                .collect(),
-        )
+        fade((0..(dur * SR) as usize).map(|_| 0.1 * rng.uniform()).collect())
     }
 
     /// `parts` mixed into `total` seconds of very faint noise.
     fn place(total: f64, parts: &[(f64, Vec<f64>)], rng: &mut XorShift) -> Vec<f32> {
-        let mut x: Vec<f64> = (0..(total * SR) as usize)
-            .map(|_| 1e-4 * rng.uniform())
-            .collect();
+        let mut x: Vec<f64> = (0..(total * SR) as usize).map(|_| 1e-4 * rng.uniform()).collect();
         for (start, y) in parts {
             let i0 = (start * SR) as usize;
             for (j, v) in y.iter().enumerate() {
@@ -853,16 +779,8 @@ mod tests {
     fn scene(filler: Vec<f64>) -> Vec<f32> {
         let mut rng = XorShift(0x0123_4567);
         let word_a = noise(0.5, &mut rng);
-        let word_b = harmonic(
-            |t| 150.0 * (1.0 + 0.3 * (2.0 * PI * 6.0 * t).sin()),
-            0.5,
-            None,
-        );
-        place(
-            2.0,
-            &[(0.2, word_a), (0.8, filler), (1.3, word_b)],
-            &mut rng,
-        )
+        let word_b = harmonic(|t| 150.0 * (1.0 + 0.3 * (2.0 * PI * 6.0 * t).sin()), 0.5, None);
+        place(2.0, &[(0.2, word_a), (0.8, filler), (1.3, word_b)], &mut rng)
     }
 
     const WORDS: [WordSpan; 2] = [WordSpan::long(0.2, 0.7), WordSpan::long(1.3, 1.8)];
@@ -892,7 +810,8 @@ mod tests {
     #[test]
     fn held_vowel_that_a_one_sound_word_covers_is_that_word() {
         // "a" or "or", said slowly between pauses.
-        let words = [WordSpan::long(0.2, 0.7), WordSpan { start: 0.75, end: 1.25, short: true }, WordSpan::long(1.3, 1.8)];
+        let words =
+            [WordSpan::long(0.2, 0.7), WordSpan { start: 0.75, end: 1.25, short: true }, WordSpan::long(1.3, 1.8)];
         assert_eq!(detect(&scene(vowel(0.4, None)), &words), vec![]);
     }
 
@@ -976,13 +895,7 @@ mod tests {
         let mut x = scene(vowel(0.4, None));
         x[100] = f32::NAN;
         x[200] = f32::INFINITY;
-        let words = long_words(&[
-            (f64::NAN, 0.5),
-            (0.9, 0.3),
-            (0.2, 0.7),
-            (1.3, f64::INFINITY),
-            (1.3, 1.8),
-        ]);
+        let words = long_words(&[(f64::NAN, 0.5), (0.9, 0.3), (0.2, 0.7), (1.3, f64::INFINITY), (1.3, 1.8)]);
         let found = detect(&x, &words);
         assert_eq!(found.len(), 1, "{found:?}");
     }

@@ -21,7 +21,11 @@ pub const HESITATION_SOUNDS: [&str; 5] = ["um", "uh", "er", "ah", "hmm"];
 fn canonical(word: &str) -> &str {
     match word {
         "umm" | "ummm" | "uhm" | "hm" | "mm" => {
-            if word.starts_with('h') || word == "mm" { "hmm" } else { "um" }
+            if word.starts_with('h') || word == "mm" {
+                "hmm"
+            } else {
+                "um"
+            }
         }
         "uhh" | "uhhh" => "uh",
         "erm" | "err" => "er",
@@ -31,8 +35,10 @@ fn canonical(word: &str) -> &str {
     }
 }
 
-const DETERMINERS: [&str; 16] =
-    ["the", "a", "an", "this", "that", "these", "those", "my", "our", "your", "their", "his", "her", "its", "some", "any"];
+const DETERMINERS: [&str; 16] = [
+    "the", "a", "an", "this", "that", "these", "those", "my", "our", "your", "their", "his", "her", "its", "some",
+    "any",
+];
 
 fn word(tokens: &[Token], i: isize) -> &str {
     if i < 0 { "" } else { tokens.get(i as usize).map_or("", |t| t.text.as_str()) }
@@ -47,22 +53,52 @@ fn like_is_filler(tokens: &[Token], i: usize) -> bool {
     let prev = word(tokens, i - 1);
     let next = word(tokens, i + 1);
     let prev_pause = i == 0 || tokens[(i - 1) as usize].after.is_some();
-    let verb_use = ["i", "you", "we", "they", "would", "i'd", "we'd", "you'd", "do", "don't", "didn't", "doesn't", "really", "to", "people", "users", "who"]
-        .contains(&prev);
-    let comparison = ["look", "looks", "looked", "seem", "seems", "seemed", "sound", "sounds", "sounded", "feel", "feels", "felt", "something", "things", "anything", "nothing", "more", "less", "much", "just", "exactly", "is", "was"]
-        .contains(&prev)
+    let verb_use = [
+        "i", "you", "we", "they", "would", "i'd", "we'd", "you'd", "do", "don't", "didn't", "doesn't", "really", "to",
+        "people", "users", "who",
+    ]
+    .contains(&prev);
+    let comparison = [
+        "look",
+        "looks",
+        "looked",
+        "seem",
+        "seems",
+        "seemed",
+        "sound",
+        "sounds",
+        "sounded",
+        "feel",
+        "feels",
+        "felt",
+        "something",
+        "things",
+        "anything",
+        "nothing",
+        "more",
+        "less",
+        "much",
+        "just",
+        "exactly",
+        "is",
+        "was",
+    ]
+    .contains(&prev)
         && !prev_pause
         && DETERMINERS.contains(&next);
     // Before a noun phrase: a determiner or a name ("like Kafka").
     let next_is_name = tokens.get(i as usize + 1).is_some_and(|t| t.capitalized && !t.sentence_start && t.text != "i");
-    let preposition = !prev_pause && tokens[i as usize].after.is_none() && (DETERMINERS.contains(&next) || next_is_name);
+    let preposition =
+        !prev_pause && tokens[i as usize].after.is_none() && (DETERMINERS.contains(&next) || next_is_name);
     !(verb_use || comparison || preposition)
 }
 
 /// "so" only as an answer or clause opener ("So, the consumer ...").
 fn so_is_filler(tokens: &[Token], i: usize) -> bool {
     let t = &tokens[i];
-    let opener = t.sentence_start || (i > 0 && tokens[i - 1].after.is_some()) || ["and", "but"].contains(&word(tokens, i as isize - 1));
+    let opener = t.sentence_start
+        || (i > 0 && tokens[i - 1].after.is_some())
+        || ["and", "but"].contains(&word(tokens, i as isize - 1));
     let next = word(tokens, i as isize + 1);
     opener && !["much", "many", "far", "long", "called"].contains(&next)
 }
@@ -79,11 +115,33 @@ fn phrase_is_filler(phrase: &[String], tokens: &[Token], i: usize) -> bool {
     let prev = word(tokens, i as isize - 1);
     let next = word(tokens, (i + phrase.len()) as isize);
     match phrase.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
-        ["you", "know"] => tokens[i + 1].after.is_some() || !["that", "what", "how", "why", "where", "when", "if", "whether", "the", "about", "him", "her", "them", "it"].contains(&next),
-        ["kind", "of"] | ["sort", "of"] => {
-            !["a", "the", "this", "that", "what", "which", "some", "any", "one", "every", "same", "different", "new", "that's", "another", "each"]
-                .contains(&prev)
+        ["you", "know"] => {
+            tokens[i + 1].after.is_some()
+                || ![
+                    "that", "what", "how", "why", "where", "when", "if", "whether", "the", "about", "him", "her",
+                    "them", "it",
+                ]
+                .contains(&next)
         }
+        ["kind", "of"] | ["sort", "of"] => ![
+            "a",
+            "the",
+            "this",
+            "that",
+            "what",
+            "which",
+            "some",
+            "any",
+            "one",
+            "every",
+            "same",
+            "different",
+            "new",
+            "that's",
+            "another",
+            "each",
+        ]
+        .contains(&prev),
         ["i", "mean"] => prev != "what" && (tokens[i + 1].after.is_some() || !["that", "it", "this"].contains(&next)),
         _ => true,
     }
@@ -92,7 +150,8 @@ fn phrase_is_filler(phrase: &[String], tokens: &[Token], i: usize) -> bool {
 /// Every filler of `list` in the tokens, in order. Multi-word fillers are
 /// matched first so "you know" is not also counted as something else.
 pub fn find(tokens: &[Token], list: &[String]) -> Vec<Found> {
-    let mut phrases: Vec<(String, Vec<String>)> = list.iter().map(|f| (f.to_lowercase(), normalise(f))).filter(|(_, p)| !p.is_empty()).collect();
+    let mut phrases: Vec<(String, Vec<String>)> =
+        list.iter().map(|f| (f.to_lowercase(), normalise(f))).filter(|(_, p)| !p.is_empty()).collect();
     phrases.sort_by_key(|(_, p)| std::cmp::Reverse(p.len()));
     let mut used = vec![false; tokens.len()];
     let mut found = Vec::new();
@@ -132,7 +191,9 @@ mod tests {
 
     #[test]
     fn whisper_spellings_fold_into_the_hesitation_sounds() {
-        for spelling in ["umm", "ummm", "uhm", "hm", "mm", "uhh", "uhhh", "erm", "err", "ahh", "hmmm", "um", "uh", "er", "ah", "hmm"] {
+        for spelling in [
+            "umm", "ummm", "uhm", "hm", "mm", "uhh", "uhhh", "erm", "err", "ahh", "hmmm", "um", "uh", "er", "ah", "hmm",
+        ] {
             assert!(HESITATION_SOUNDS.contains(&canonical(spelling)), "{spelling}");
         }
     }

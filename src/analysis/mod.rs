@@ -128,7 +128,12 @@ impl Default for Config {
 
 impl From<&Settings> for Config {
     fn from(s: &Settings) -> Config {
-        Config { fillers: s.fillers.clone(), pace_min_wpm: s.pace_min_wpm, pace_max_wpm: s.pace_max_wpm, long_pause_s: 2.0 }
+        Config {
+            fillers: s.fillers.clone(),
+            pace_min_wpm: s.pace_min_wpm,
+            pace_max_wpm: s.pace_max_wpm,
+            long_pause_s: 2.0,
+        }
     }
 }
 
@@ -159,7 +164,12 @@ const FLUENT_FILLERS_PER_MIN: f64 = 3.0;
 
 /// The feedback for one answer. `audio` is the take at 16 kHz (pauses,
 /// speaking time and fillers whisper dropped come from it).
-pub fn analyze(transcript: &Transcript, audio: Option<&[f32]>, question: Option<QuestionContext<'_>>, config: &Config) -> Feedback {
+pub fn analyze(
+    transcript: &Transcript,
+    audio: Option<&[f32]>,
+    question: Option<QuestionContext<'_>>,
+    config: &Config,
+) -> Feedback {
     let tokens = text::tokens(&transcript.words);
     let duration_s = audio.map_or(transcript.duration_s, |a| a.len() as f64 / 16_000.0);
     let words = tokens.len();
@@ -180,7 +190,8 @@ pub fn analyze(transcript: &Transcript, audio: Option<&[f32]>, question: Option<
         }
         None => {
             let mut long = Vec::new();
-            let mut silent = tokens.first().map_or(duration_s, |t| t.start) + (duration_s - tokens.last().map_or(duration_s, |t| t.end)).max(0.0);
+            let mut silent = tokens.first().map_or(duration_s, |t| t.start)
+                + (duration_s - tokens.last().map_or(duration_s, |t| t.end)).max(0.0);
             for pair in tokens.windows(2) {
                 let gap = pair[1].start - pair[0].end;
                 if gap >= audio::SHORT_GAP_S {
@@ -204,7 +215,11 @@ pub fn analyze(transcript: &Transcript, audio: Option<&[f32]>, question: Option<
         let spans: Vec<filled_pauses::WordSpan> = acoustic_spans(&tokens, transcript.settings.dtw)
             .into_iter()
             .zip(&tokens)
-            .map(|((start, end), token)| filled_pauses::WordSpan { start, end, short: could_be_one_held_sound(&token.text) })
+            .map(|((start, end), token)| filled_pauses::WordSpan {
+                start,
+                end,
+                short: could_be_one_held_sound(&token.text),
+            })
             .collect();
         add_audio_fillers(&mut items, filled_pauses::detect(samples, &spans));
     }
@@ -268,7 +283,9 @@ fn add_audio_fillers(items: &mut Vec<FillerItem>, pauses: Vec<filled_pauses::Fil
         // ("you know" right after an "um") are different words.
         // Token timestamps often start a word early, in the pause before it.
         let transcribed = items.iter().any(|i| {
-            fillers::HESITATION_SOUNDS.contains(&i.word.as_str()) && i.start >= pause.start - 0.6 && i.start <= pause.end + 0.3
+            fillers::HESITATION_SOUNDS.contains(&i.word.as_str())
+                && i.start >= pause.start - 0.6
+                && i.start <= pause.end + 0.3
         });
         if !transcribed {
             items.push(FillerItem { word: pause.word.to_owned(), start: pause.start, source: FillerSource::Audio });
@@ -285,7 +302,6 @@ fn could_be_one_held_sound(word: &str) -> bool {
     word.chars().filter(|c| c.is_alphanumeric()).count() <= 3 || DRAWN_OUT.contains(&word)
 }
 
-
 const FILLER_LIKE_WORDS: [&str; 10] = ["a", "an", "and", "uh", "um", "er", "ah", "oh", "the", "of"];
 
 /// Where each word really is, for finding what lies between words. whisper's
@@ -298,7 +314,8 @@ pub fn acoustic_spans(tokens: &[text::Token], dtw: bool) -> Vec<(f64, f64)> {
         return tokens.iter().map(|t| (t.start, t.end)).collect();
     }
     let letters = |t: &text::Token| t.text.chars().filter(|c| c.is_alphanumeric()).count().max(1) as f64;
-    let mut rates: Vec<f64> = tokens.windows(2).map(|w| (w[1].end - w[0].end) / letters(&w[1])).filter(|r| *r > 0.0).collect();
+    let mut rates: Vec<f64> =
+        tokens.windows(2).map(|w| (w[1].end - w[0].end) / letters(&w[1])).filter(|r| *r > 0.0).collect();
     rates.sort_by(f64::total_cmp);
     let per_letter = rates.get(rates.len() / 2).copied().unwrap_or(0.07).clamp(0.03, 0.12);
     let mut spans = Vec::with_capacity(tokens.len());
@@ -384,15 +401,37 @@ fn advise(f: &Feedback, kind: Option<QuestionKind>, no_speech: bool, config: &Co
     // Pace.
     let band = format!("{:.0}–{:.0}", config.pace_min_wpm, config.pace_max_wpm);
     let pace = if f.wpm > config.pace_max_wpm {
-        (true, format!("{:.0} words per minute: faster than the {band} band; slow down so the interviewer can follow.", f.wpm))
+        (
+            true,
+            format!(
+                "{:.0} words per minute: faster than the {band} band; slow down so the interviewer can follow.",
+                f.wpm
+            ),
+        )
     } else if f.wpm < config.pace_min_wpm {
-        (true, format!("{:.0} words per minute ({:.0} while speaking): slower than the {band} band; shorter pauses and crisper sentences help.", f.wpm, f.articulation_wpm))
+        (
+            true,
+            format!(
+                "{:.0} words per minute ({:.0} while speaking): slower than the {band} band; shorter pauses and crisper sentences help.",
+                f.wpm, f.articulation_wpm
+            ),
+        )
     } else {
         (false, format!("{:.0} words per minute: inside the {band} band.", f.wpm))
     };
     say("pace", pace.0, pace.1);
     if let Some(s) = f.pace.first() {
-        say("pace", true, format!("{} stretch(es) outside the band, first at {}–{} ({:.0} wpm).", f.pace.len(), clock(s.start), clock(s.end), s.wpm));
+        say(
+            "pace",
+            true,
+            format!(
+                "{} stretch(es) outside the band, first at {}–{} ({:.0} wpm).",
+                f.pace.len(),
+                clock(s.start),
+                clock(s.end),
+                s.wpm
+            ),
+        );
     }
     // Pauses.
     if f.pauses.count > 0 {
@@ -407,7 +446,11 @@ fn advise(f: &Feedback, kind: Option<QuestionKind>, no_speech: bool, config: &Co
                 config.long_pause_s,
                 f.pauses.longest_s,
                 longest.map_or_else(String::new, |p| clock(p.start)),
-                if f.pauses.count > 2 { "think aloud instead of going quiet." } else { "a pause to think is fine; say what you are thinking about." }
+                if f.pauses.count > 2 {
+                    "think aloud instead of going quiet."
+                } else {
+                    "a pause to think is fine; say what you are thinking about."
+                }
             ),
         );
     } else {
@@ -419,9 +462,23 @@ fn advise(f: &Feedback, kind: Option<QuestionKind>, no_speech: bool, config: &Co
             Some(share) if share < 0.5 => say(
                 "i_we",
                 true,
-                format!("'I' {} times, 'we' {} times ({:.0}% I): say what you did yourself — 'I', not 'we'.", f.i_words, f.we_words, share * 100.0),
+                format!(
+                    "'I' {} times, 'we' {} times ({:.0}% I): say what you did yourself — 'I', not 'we'.",
+                    f.i_words,
+                    f.we_words,
+                    share * 100.0
+                ),
             ),
-            Some(share) => say("i_we", false, format!("'I' {} times, 'we' {} times ({:.0}% I): your own actions come through.", f.i_words, f.we_words, share * 100.0)),
+            Some(share) => say(
+                "i_we",
+                false,
+                format!(
+                    "'I' {} times, 'we' {} times ({:.0}% I): your own actions come through.",
+                    f.i_words,
+                    f.we_words,
+                    share * 100.0
+                ),
+            ),
             None => say("i_we", true, "No 'I' or 'we' at all: tell it as your story.".into()),
         }
         if let Some(star) = &f.star {
@@ -429,9 +486,20 @@ fn advise(f: &Feedback, kind: Option<QuestionKind>, no_speech: bool, config: &Co
                 say("star", true, "No clear result: end with the measurable outcome and what you learned.".into());
             }
             if star.situation_heavy {
-                say("star", true, format!("The situation took {:.0} s, more than action and result together: keep the context brief.", star.situation.seconds));
+                say(
+                    "star",
+                    true,
+                    format!(
+                        "The situation took {:.0} s, more than action and result together: keep the context brief.",
+                        star.situation.seconds
+                    ),
+                );
             } else if !star.missing_result {
-                say("star", false, format!("STAR: {:.0}% of the time on action and result.", star.action_result_share * 100.0));
+                say(
+                    "star",
+                    false,
+                    format!("STAR: {:.0}% of the time on action and result.", star.action_result_share * 100.0),
+                );
             }
         }
     }
@@ -440,38 +508,79 @@ fn advise(f: &Feedback, kind: Option<QuestionKind>, no_speech: bool, config: &Co
         say("numbers", true, "No numbers: quantify scale (QPS, data size) or impact (MTTR, %, time saved).".into());
     } else {
         let list: Vec<&str> = f.numbers.iter().take(4).map(|q| q.text.as_str()).collect();
-        say("numbers", false, format!("{} number{}: {}.", f.numbers.len(), if f.numbers.len() == 1 { "" } else { "s" }, list.join(", ")));
+        say(
+            "numbers",
+            false,
+            format!("{} number{}: {}.", f.numbers.len(), if f.numbers.len() == 1 { "" } else { "s" }, list.join(", ")),
+        );
     }
     // Key points.
     let n = f.key_points.covered.len() + f.key_points.missed.len();
     if n > 0 {
         let warn = f.key_points.covered.len() * 2 < n;
-        let missed = if f.key_points.missed.is_empty() { String::new() } else { format!("; not said: {}", f.key_points.missed.join(", ")) };
+        let missed = if f.key_points.missed.is_empty() {
+            String::new()
+        } else {
+            format!("; not said: {}", f.key_points.missed.join(", "))
+        };
         say("key_points", warn, format!("Named {} of {n} key points{missed}.", f.key_points.covered.len()));
     }
     // Trade-offs, where the question calls for them.
     if matches!(kind, Some(QuestionKind::Design | QuestionKind::Scenario | QuestionKind::Intro)) {
         if f.tradeoffs.is_empty() {
-            say("tradeoffs", true, "No trade-off language: narrate the options and their costs ('the downside is…', 'at the cost of…').".into());
+            say(
+                "tradeoffs",
+                true,
+                "No trade-off language: narrate the options and their costs ('the downside is…', 'at the cost of…')."
+                    .into(),
+            );
         } else {
-            say("tradeoffs", false, format!("{} trade-off phrase{}: you reasoned about options.", f.tradeoffs.len(), if f.tradeoffs.len() == 1 { "" } else { "s" }));
+            say(
+                "tradeoffs",
+                false,
+                format!(
+                    "{} trade-off phrase{}: you reasoned about options.",
+                    f.tradeoffs.len(),
+                    if f.tradeoffs.len() == 1 { "" } else { "s" }
+                ),
+            );
         }
     }
     if !f.hedges.is_empty() {
         let per_min = if f.duration_s > 0.0 { f.hedges.len() as f64 / (f.duration_s / 60.0) } else { 0.0 };
         if per_min > 2.0 {
-            say("hedges", true, format!("{} hedges ({:.1} per minute): state what you know plainly; keep 'maybe' for real uncertainty.", f.hedges.len(), per_min));
+            say(
+                "hedges",
+                true,
+                format!(
+                    "{} hedges ({:.1} per minute): state what you know plainly; keep 'maybe' for real uncertainty.",
+                    f.hedges.len(),
+                    per_min
+                ),
+            );
         }
     }
     for repetition in f.repetitions.iter().take(2) {
         say("repetition", true, format!("Said '{}' {} times: vary the wording.", repetition.phrase, repetition.count));
     }
     for flag in &f.red_flags {
-        say("red_flags", true, format!("Said '{}' at {}: an interviewer hears a red flag there.", flag.text, clock(flag.start)));
+        say(
+            "red_flags",
+            true,
+            format!("Said '{}' at {}: an interviewer hears a red flag there.", flag.text, clock(flag.start)),
+        );
     }
     if let Some(budget) = f.budget_s {
         if f.overrun_s > 0.0 {
-            say("time", true, format!("{} over the {} budget: running out of time is signal; land the answer sooner.", clock(f.overrun_s), clock(f64::from(budget))));
+            say(
+                "time",
+                true,
+                format!(
+                    "{} over the {} budget: running out of time is signal; land the answer sooner.",
+                    clock(f.overrun_s),
+                    clock(f64::from(budget))
+                ),
+            );
         } else {
             say("time", false, format!("{} of the {} budget.", clock(f.duration_s), clock(f64::from(budget))));
         }
@@ -488,7 +597,14 @@ mod tests {
     fn transcript(text: &str, step: f64) -> Transcript {
         let words = text::timed_words(text, step, step * 0.8);
         let duration_s = words.len() as f64 * step;
-        Transcript { text: text.into(), duration_s, segments: Vec::new(), words, no_speech: false, settings: DecodeSettings::default() }
+        Transcript {
+            text: text.into(),
+            duration_s,
+            segments: Vec::new(),
+            words,
+            no_speech: false,
+            settings: DecodeSettings::default(),
+        }
     }
 
     #[test]
@@ -503,16 +619,23 @@ mod tests {
 
     #[test]
     fn audio_fillers_count_once_but_not_against_other_fillers() {
-        let transcribed = |word: &str, start: f64| FillerItem { word: word.into(), start, source: FillerSource::Transcript };
+        let transcribed =
+            |word: &str, start: f64| FillerItem { word: word.into(), start, source: FillerSource::Transcript };
         let heard = |start: f64, end: f64| filled_pauses::FilledPause { start, end, pitch_hz: 110.0, word: "um" };
         // whisper put "you know" where the um was: both count.
         let mut items = vec![transcribed("you know", 12.5)];
         add_audio_fillers(&mut items, vec![heard(12.59, 13.28)]);
-        assert_eq!(items.iter().map(|i| (i.word.as_str(), i.source)).collect::<Vec<_>>(), [("you know", FillerSource::Transcript), ("um", FillerSource::Audio)]);
+        assert_eq!(
+            items.iter().map(|i| (i.word.as_str(), i.source)).collect::<Vec<_>>(),
+            [("you know", FillerSource::Transcript), ("um", FillerSource::Audio)]
+        );
         // whisper wrote the um itself (its time late by a little): once.
         let mut items = vec![transcribed("um", 13.4), transcribed("like", 20.0)];
         add_audio_fillers(&mut items, vec![heard(12.59, 13.28), heard(30.0, 30.5)]);
-        assert_eq!(items.iter().map(|i| (i.word.as_str(), i.start)).collect::<Vec<_>>(), [("um", 13.4), ("like", 20.0), ("um", 30.0)]);
+        assert_eq!(
+            items.iter().map(|i| (i.word.as_str(), i.start)).collect::<Vec<_>>(),
+            [("um", 13.4), ("like", 20.0), ("um", 30.0)]
+        );
     }
 
     #[test]
@@ -545,7 +668,12 @@ mod tests {
         t.duration_s = 130.0;
         let points: Vec<KeyPoint> = Vec::new();
         let flags: Vec<String> = Vec::new();
-        let q = QuestionContext { kind: QuestionKind::Technical, key_points: &points, red_flag_phrases: &flags, budget_s: 120 };
+        let q = QuestionContext {
+            kind: QuestionKind::Technical,
+            key_points: &points,
+            red_flag_phrases: &flags,
+            budget_s: 120,
+        };
         let f = analyze(&t, None, Some(q), &Config::default());
         assert_eq!(f.pauses.count, 1);
         assert!((f.pauses.longest_s - 3.2).abs() < 1e-9);
@@ -567,9 +695,17 @@ mod tests {
     fn star_answer_feedback() {
         let text = "At my previous company checkout failed. My task was fixing it. I decided to add an outbox and we shipped it. \
                     As a result errors dropped by 90 percent.";
-        let points = vec![KeyPoint { name: "outbox".into(), synonyms: vec![] }, KeyPoint { name: "postmortem".into(), synonyms: vec![] }];
+        let points = vec![
+            KeyPoint { name: "outbox".into(), synonyms: vec![] },
+            KeyPoint { name: "postmortem".into(), synonyms: vec![] },
+        ];
         let flags = vec!["we restarted it".to_string()];
-        let q = QuestionContext { kind: QuestionKind::BehavioralStar, key_points: &points, red_flag_phrases: &flags, budget_s: 360 };
+        let q = QuestionContext {
+            kind: QuestionKind::BehavioralStar,
+            key_points: &points,
+            red_flag_phrases: &flags,
+            budget_s: 360,
+        };
         let f = analyze(&transcript(text, 0.5), None, Some(q), &Config::default());
         let star = f.star.expect("STAR for behavioral answers");
         assert!(!star.missing_result);

@@ -47,7 +47,11 @@ pub fn tokens(words: &[Word]) -> Vec<Token> {
 /// Lower-case words without punctuation, for phrase matching.
 pub fn normalise(text: &str) -> Vec<String> {
     text.split(|c: char| c.is_whitespace() || c == '/' || c == '-')
-        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric() && c != '$' && c != '%' && c != '.').trim_end_matches('.').to_lowercase())
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric() && c != '$' && c != '%' && c != '.')
+                .trim_end_matches('.')
+                .to_lowercase()
+        })
         .filter(|w| !w.is_empty())
         .collect()
 }
@@ -56,9 +60,10 @@ pub fn normalise(text: &str) -> Vec<String> {
 pub fn stem(word: &str) -> &str {
     for suffix in ["ing", "ed", "es", "s"] {
         if let Some(base) = word.strip_suffix(suffix)
-            && base.len() >= 3 {
-                return base;
-            }
+            && base.len() >= 3
+        {
+            return base;
+        }
     }
     word
 }
@@ -97,7 +102,14 @@ mod tests {
 
     #[test]
     fn tokens_keep_punctuation_and_sentence_starts() {
-        let t = tokens(&[w("So,", 0.0), w("it", 0.3), w("panicked.", 0.6), w("Then", 0.9), w("time.Sleep", 1.2), w("?", 1.5)]);
+        let t = tokens(&[
+            w("So,", 0.0),
+            w("it", 0.3),
+            w("panicked.", 0.6),
+            w("Then", 0.9),
+            w("time.Sleep", 1.2),
+            w("?", 1.5),
+        ]);
         let texts: Vec<&str> = t.iter().map(|t| t.text.as_str()).collect();
         assert_eq!(texts, ["so", "it", "panicked", "then", "time.sleep"]);
         assert_eq!(t[0].after, Some(','));

@@ -137,9 +137,7 @@ fn find_device(wanted: Option<&str>) -> Result<(cpal::Device, DeviceInfo), Captu
             let info = describe(&d);
             (d, info)
         })
-        .find(|(_, info)| {
-            info.id == wanted || info.name == wanted || info.id.strip_prefix("alsa:") == Some(wanted)
-        })
+        .find(|(_, info)| info.id == wanted || info.name == wanted || info.id.strip_prefix("alsa:") == Some(wanted))
         .ok_or_else(|| CaptureError::UnknownDevice(wanted.to_owned()))
 }
 
@@ -158,7 +156,12 @@ pub struct Level {
 
 #[derive(Debug)]
 pub enum CaptureEvent {
-    Started { device: String, sample_rate: u32, channels: u16, format: String },
+    Started {
+        device: String,
+        sample_rate: u32,
+        channels: u16,
+        format: String,
+    },
     Level(Level),
     /// 16 kHz mono samples, in order, for live transcription.
     Audio(Vec<f32>),
@@ -384,10 +387,12 @@ fn record(options: RecordOptions, stop: &AtomicBool, send: &dyn Fn(CaptureEvent)
             failure.get_or_insert(err.into());
             break;
         }
-        if draining && n == 0
-            && let Err(err) = resampler.flush(&mut out16) {
-                failure.get_or_insert(err.into());
-            }
+        if draining
+            && n == 0
+            && let Err(err) = resampler.flush(&mut out16)
+        {
+            failure.get_or_insert(err.into());
+        }
         if let Some(max) = max_samples {
             let room = max.saturating_sub(written) as usize;
             out16.truncate(room);
@@ -574,7 +579,8 @@ mod tests {
         assert!(close(&mono(&[i16::MIN, 0, 16_384], 1), &expect));
         assert!(close(&mono(&[i32::MIN, 0, 1 << 30], 1), &expect));
         assert!(close(&mono(&[i64::MIN, 0, 1 << 62], 1), &expect));
-        let i24 = [cpal::I24::new(-(1 << 23)), cpal::I24::new(0), cpal::I24::new(1 << 22)].map(|s| s.expect("in range"));
+        let i24 =
+            [cpal::I24::new(-(1 << 23)), cpal::I24::new(0), cpal::I24::new(1 << 22)].map(|s| s.expect("in range"));
         assert!(close(&mono(&i24, 1), &expect));
         assert!(close(&mono(&[0u8, 128, 192], 1), &expect));
         assert!(close(&mono(&[0u16, 32_768, 49_152], 1), &expect));
@@ -595,7 +601,10 @@ mod tests {
         let no_device = open_error("default", &cpal::Error::new(ErrorKind::DeviceNotAvailable));
         assert!(matches!(no_device, CaptureError::NoDevice { .. }));
         let message = no_device.to_string();
-        assert!(message.contains("no microphone available") && message.contains("interview-coach devices"), "{message}");
+        assert!(
+            message.contains("no microphone available") && message.contains("interview-coach devices"),
+            "{message}"
+        );
         assert!(matches!(open_error("mic", &cpal::Error::new(ErrorKind::DeviceBusy)), CaptureError::Busy { .. }));
         assert!(matches!(
             open_error("mic", &cpal::Error::new(ErrorKind::UnsupportedConfig)),

@@ -13,7 +13,9 @@ use super::wav::{WavError, read_mono};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlaybackError {
-    #[error("no audio output available ({0}): connect speakers or headphones, or start the sound server, then try again")]
+    #[error(
+        "no audio output available ({0}): connect speakers or headphones, or start the sound server, then try again"
+    )]
     NoOutput(String),
     #[error("the audio output cannot play this take: {0}")]
     Unsupported(String),
@@ -100,7 +102,11 @@ impl Player {
     }
 }
 
-fn build<T>(device: &cpal::Device, config: cpal::StreamConfig, shared: &Arc<Shared>) -> Result<cpal::Stream, cpal::Error>
+fn build<T>(
+    device: &cpal::Device,
+    config: cpal::StreamConfig,
+    shared: &Arc<Shared>,
+) -> Result<cpal::Stream, cpal::Error>
 where
     T: SizedSample + FromSample<f32>,
 {

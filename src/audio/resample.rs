@@ -43,11 +43,19 @@ impl StreamResampler {
             return Ok(StreamResampler { inner: None, rate: in_rate });
         }
         let err = |e: &dyn std::fmt::Display| ResampleError { rate: in_rate, reason: e.to_string() };
-        let resampler = Fft::<f32>::new(in_rate as usize, out_rate as usize, 1024, 1, FixedSync::Input).map_err(|e| err(&e))?;
+        let resampler =
+            Fft::<f32>::new(in_rate as usize, out_rate as usize, 1024, 1, FixedSync::Input).map_err(|e| err(&e))?;
         let out_buf = vec![0.0; resampler.output_frames_max()];
         let skip = resampler.output_delay();
         Ok(To16k {
-            inner: Some(Inner { resampler, pending: Vec::with_capacity(in_rate as usize), out_buf, in_total: 0, out_total: 0, skip }),
+            inner: Some(Inner {
+                resampler,
+                pending: Vec::with_capacity(in_rate as usize),
+                out_buf,
+                in_total: 0,
+                out_total: 0,
+                skip,
+            }),
             rate: in_rate,
         })
     }
@@ -72,7 +80,8 @@ impl StreamResampler {
             let input = InterleavedSlice::new(&inner.pending[pos..], 1, need).map_err(|e| err(&e))?;
             let max_out = inner.resampler.output_frames_max();
             let mut output = InterleavedSlice::new_mut(&mut inner.out_buf, 1, max_out).map_err(|e| err(&e))?;
-            let (used, written) = inner.resampler.process_into_buffer(&input, &mut output, None).map_err(|e| err(&e))?;
+            let (used, written) =
+                inner.resampler.process_into_buffer(&input, &mut output, None).map_err(|e| err(&e))?;
             pos += used;
             inner.emit(written, out);
         }
@@ -98,7 +107,8 @@ impl StreamResampler {
             let max_out = inner.resampler.output_frames_max();
             let mut output = InterleavedSlice::new_mut(&mut inner.out_buf, 1, max_out).map_err(|e| err(&e))?;
             let indexing = Indexing::new().partial_len(n);
-            let (_, written) = inner.resampler.process_into_buffer(&input, &mut output, Some(&indexing)).map_err(|e| err(&e))?;
+            let (_, written) =
+                inner.resampler.process_into_buffer(&input, &mut output, Some(&indexing)).map_err(|e| err(&e))?;
             rest.drain(..n);
             inner.emit(written, out);
         }

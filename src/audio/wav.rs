@@ -13,7 +13,12 @@ use serde::{Deserialize, Serialize};
 pub const SAMPLE_RATE: u32 = 16_000;
 
 pub fn take_spec() -> hound::WavSpec {
-    hound::WavSpec { channels: 1, sample_rate: SAMPLE_RATE, bits_per_sample: 16, sample_format: hound::SampleFormat::Int }
+    hound::WavSpec {
+        channels: 1,
+        sample_rate: SAMPLE_RATE,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -89,7 +94,8 @@ impl TakeWriter {
     pub fn create(path: &Path, marker: &TakeMarker) -> Result<TakeWriter, WavError> {
         let write_err = |e: &dyn std::fmt::Display| WavError::Write { path: path.to_owned(), reason: e.to_string() };
         let file = crate::store::atomic::private_options().read(true).open(path).map_err(|e| write_err(&e))?;
-        let writer = hound::WavWriter::new(BufWriter::new(DurableFile(file)), take_spec()).map_err(|e| write_err(&e))?;
+        let writer =
+            hound::WavWriter::new(BufWriter::new(DurableFile(file)), take_spec()).map_err(|e| write_err(&e))?;
         let mut take = TakeWriter {
             path: path.to_owned(),
             writer: Some(writer),
@@ -122,7 +128,9 @@ impl TakeWriter {
             return Err(WavError::Write { path: self.path.clone(), reason: "the take is already finished".into() });
         };
         for &s in samples {
-            writer.write_sample(f32_to_i16(s)).map_err(|e| WavError::Write { path: self.path.clone(), reason: e.to_string() })?;
+            writer
+                .write_sample(f32_to_i16(s))
+                .map_err(|e| WavError::Write { path: self.path.clone(), reason: e.to_string() })?;
         }
         self.samples += samples.len() as u64;
         if self.last_checkpoint.elapsed() >= self.checkpoint {
@@ -214,13 +222,16 @@ pub struct Repaired {
 /// The marker is read, not removed: the caller removes it once the take is
 /// safely given back (`remove_marker`).
 pub fn repair(path: &Path) -> Result<Repaired, WavError> {
-    let marker = std::fs::read(marker_path(path)).ok().and_then(|bytes| serde_json::from_slice::<TakeMarker>(&bytes).ok());
+    let marker =
+        std::fs::read(marker_path(path)).ok().and_then(|bytes| serde_json::from_slice::<TakeMarker>(&bytes).ok());
     // The first bytes only; a file that is there but cannot be read is an
     // error, never an empty take (that would overwrite the recording).
     let mut head = Vec::with_capacity(44);
     match File::open(path) {
         Ok(file) => {
-            file.take(44).read_to_end(&mut head).map_err(|e| WavError::Read { path: path.to_owned(), reason: e.to_string() })?;
+            file.take(44)
+                .read_to_end(&mut head)
+                .map_err(|e| WavError::Read { path: path.to_owned(), reason: e.to_string() })?;
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => {}
         Err(e) => return Err(WavError::Read { path: path.to_owned(), reason: e.to_string() }),
@@ -232,10 +243,11 @@ pub fn repair(path: &Path) -> Result<Repaired, WavError> {
     }
     let bad = |reason: String| WavError::NotRepairable { path: path.to_owned(), reason };
     let io_err = |e: io::Error| WavError::Write { path: path.to_owned(), reason: e.to_string() };
-    let mut file = OpenOptions::new().read(true).write(true).open(path).map_err(|e| WavError::Read {
-        path: path.to_owned(),
-        reason: e.to_string(),
-    })?;
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(|e| WavError::Read { path: path.to_owned(), reason: e.to_string() })?;
     let len = file.metadata().map_err(io_err)?.len();
     let mut head = vec![0u8; len.min(4096) as usize];
     file.read_exact(&mut head).map_err(io_err)?;
@@ -373,7 +385,14 @@ mod tests {
     fn an_abandoned_take_is_repaired_from_its_size() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("b.wav");
-        let marker = TakeMarker { session_id: Some("s".into()), question_id: Some("m/s/q".into()), budget_s: 60, started_at: chrono::Utc::now(), pid: None, pid_started: None };
+        let marker = TakeMarker {
+            session_id: Some("s".into()),
+            question_id: Some("m/s/q".into()),
+            budget_s: 60,
+            started_at: chrono::Utc::now(),
+            pid: None,
+            pid_started: None,
+        };
         let mut writer = TakeWriter::create(&path, &marker).expect("create");
         writer.write(&tone(8_000)).expect("write");
         writer.checkpoint_now().expect("checkpoint");
@@ -388,7 +407,14 @@ mod tests {
         assert_eq!(unfinished_takes(dir.path()), vec![path.clone()]);
         let repaired = repair(&path).expect("repair");
         assert_eq!(repaired.duration_s, 1.0);
-        assert_eq!(repaired.marker, Some(TakeMarker { pid: Some(std::process::id()), pid_started: process_started(std::process::id()), ..marker }));
+        assert_eq!(
+            repaired.marker,
+            Some(TakeMarker {
+                pid: Some(std::process::id()),
+                pid_started: process_started(std::process::id()),
+                ..marker
+            })
+        );
         remove_marker(&path).expect("remove marker");
         assert!(unfinished_takes(dir.path()).is_empty());
         let (samples, _) = read_mono(&path).expect("read");

@@ -281,13 +281,7 @@ impl<'a> Locator<'a> {
 
     /// 1-based line of the `n`-th line equal to `header`, starting after `from`.
     fn nth_header(&self, header: &str, from: usize, n: usize) -> Option<usize> {
-        self.lines
-            .iter()
-            .enumerate()
-            .skip(from)
-            .filter(|(_, l)| l.trim() == header)
-            .nth(n)
-            .map(|(i, _)| i + 1)
+        self.lines.iter().enumerate().skip(from).filter(|(_, l)| l.trim() == header).nth(n).map(|(i, _)| i + 1)
     }
 
     /// 1-based line of `key = ...` within the table that starts after `from`
@@ -299,9 +293,10 @@ impl<'a> Locator<'a> {
                 return None;
             }
             if let Some(rest) = t.strip_prefix(key)
-                && rest.trim_start().starts_with('=') {
-                    return Some(i + 1);
-                }
+                && rest.trim_start().starts_with('=')
+            {
+                return Some(i + 1);
+            }
         }
         None
     }
@@ -340,27 +335,54 @@ fn validate_rubric(file: &RubricFile, name: &str, src: &str, existing: &[RubricT
         let table_line = loc.nth_header("[[table]]", 0, ti);
         let id_line = table_line.and_then(|l| loc.key_in_table(l, "id")).or(table_line);
         if !is_valid_id(&table.id) {
-            errs.push(ContentError::at(name, id_line, format!("rubric table id \"{}\" must be lower-case letters, digits and dashes", table.id)));
+            errs.push(ContentError::at(
+                name,
+                id_line,
+                format!("rubric table id \"{}\" must be lower-case letters, digits and dashes", table.id),
+            ));
         }
         if !table_ids.insert(&table.id) {
-            errs.push(ContentError::at(name, id_line, format!("duplicate rubric table id \"{}\"; rename one", table.id)));
+            errs.push(ContentError::at(
+                name,
+                id_line,
+                format!("duplicate rubric table id \"{}\"; rename one", table.id),
+            ));
         }
         if table.signals.is_empty() {
-            errs.push(ContentError::at(name, table_line, format!("rubric table \"{}\" has no [[table.signal]] rows; add at least one", table.id)));
+            errs.push(ContentError::at(
+                name,
+                table_line,
+                format!("rubric table \"{}\" has no [[table.signal]] rows; add at least one", table.id),
+            ));
         }
         for (si, signal) in table.signals.iter().enumerate() {
             let signal_line = table_line.and_then(|l| loc.nth_header("[[table.signal]]", l, si));
             let id_line = signal_line.and_then(|l| loc.key_in_table(l, "id")).or(signal_line);
             if !is_valid_id(&signal.id) {
-                errs.push(ContentError::at(name, id_line, format!("signal id \"{}\" must be lower-case letters, digits and dashes", signal.id)));
+                errs.push(ContentError::at(
+                    name,
+                    id_line,
+                    format!("signal id \"{}\" must be lower-case letters, digits and dashes", signal.id),
+                ));
             }
             if !signal_ids.insert(&signal.id) {
-                errs.push(ContentError::at(name, id_line, format!("duplicate rubric signal id \"{}\"; signal ids must be unique across all rubric tables", signal.id)));
+                errs.push(ContentError::at(
+                    name,
+                    id_line,
+                    format!(
+                        "duplicate rubric signal id \"{}\"; signal ids must be unique across all rubric tables",
+                        signal.id
+                    ),
+                ));
             }
             for (level, cell) in ["junior", "mid", "senior", "staff"].iter().zip(signal.cells()) {
                 if cell.trim().is_empty() {
                     let line = signal_line.and_then(|l| loc.key_in_table(l, level)).or(signal_line);
-                    errs.push(ContentError::at(name, line, format!("signal \"{}\" has an empty {level} cell; describe that level", signal.id)));
+                    errs.push(ContentError::at(
+                        name,
+                        line,
+                        format!("signal \"{}\" has an empty {level} cell; describe that level", signal.id),
+                    ));
                 }
             }
         }
@@ -374,7 +396,10 @@ fn validate_mock(mock: &Mock, file: &str, src: &str, tables: &[RubricTable]) -> 
     let mut err = |line: Option<usize>, message: String| errs.push(ContentError::at(file, line, message));
 
     if !is_valid_id(&mock.id) {
-        err(loc.top_key("id"), format!("mock id \"{}\" must be lower-case letters, digits and dashes (e.g. \"phone-screen\")", mock.id));
+        err(
+            loc.top_key("id"),
+            format!("mock id \"{}\" must be lower-case letters, digits and dashes (e.g. \"phone-screen\")", mock.id),
+        );
     }
     if mock.title.trim().is_empty() {
         err(loc.top_key("title"), "the mock's title is empty; give it a title".into());
@@ -382,10 +407,8 @@ fn validate_mock(mock: &Mock, file: &str, src: &str, tables: &[RubricTable]) -> 
     if mock.minutes == 0 {
         err(loc.top_key("minutes"), "the mock's minutes must be more than 0".into());
     }
-    let known_signals: HashMap<&str, &str> = tables
-        .iter()
-        .flat_map(|t| t.signals.iter().map(move |s| (s.id.as_str(), t.id.as_str())))
-        .collect();
+    let known_signals: HashMap<&str, &str> =
+        tables.iter().flat_map(|t| t.signals.iter().map(move |s| (s.id.as_str(), t.id.as_str()))).collect();
     if !tables.iter().any(|t| t.id == mock.rubric) {
         let ids: Vec<&str> = tables.iter().map(|t| t.id.as_str()).collect();
         err(loc.top_key("rubric"), format!("unknown rubric table \"{}\"; use one of: {}", mock.rubric, ids.join(", ")));
@@ -438,13 +461,22 @@ fn validate_mock(mock: &Mock, file: &str, src: &str, tables: &[RubricTable]) -> 
             let q_line = loc.question_line(si, qi);
             let key = |k: &str| q_line.and_then(|l| loc.key_in_table(l, k)).or(q_line);
             if !is_valid_id(&question.id) {
-                err(key("id"), format!("question id \"{}\" must be lower-case letters, digits and dashes", question.id));
+                err(
+                    key("id"),
+                    format!("question id \"{}\" must be lower-case letters, digits and dashes", question.id),
+                );
             }
             if !question_ids.insert(question.id.as_str()) {
-                err(key("id"), format!("duplicate question id \"{}\" in stage \"{}\"; rename one", question.id, stage.id));
+                err(
+                    key("id"),
+                    format!("duplicate question id \"{}\" in stage \"{}\"; rename one", question.id, stage.id),
+                );
             }
             if question.budget_s == 0 {
-                err(key("budget_s"), format!("question \"{}\" has budget_s = 0; give it a time budget in seconds", question.id));
+                err(
+                    key("budget_s"),
+                    format!("question \"{}\" has budget_s = 0; give it a time budget in seconds", question.id),
+                );
             }
             if question.prompt.trim().is_empty() {
                 err(key("prompt"), format!("question \"{}\" has an empty prompt", question.id));
@@ -458,13 +490,20 @@ fn validate_mock(mock: &Mock, file: &str, src: &str, tables: &[RubricTable]) -> 
                     ids.sort_unstable();
                     err(
                         key("signals"),
-                        format!("unknown rubric signal \"{signal}\" in question \"{}\"; known signals: {}", question.id, ids.join(", ")),
+                        format!(
+                            "unknown rubric signal \"{signal}\" in question \"{}\"; known signals: {}",
+                            question.id,
+                            ids.join(", ")
+                        ),
                     );
                 }
             }
             for (ki, point) in question.key_points.iter().enumerate() {
                 if point.name.trim().is_empty() {
-                    err(key("key_points"), format!("key point {} of question \"{}\" has an empty name", ki + 1, question.id));
+                    err(
+                        key("key_points"),
+                        format!("key point {} of question \"{}\" has an empty name", ki + 1, question.id),
+                    );
                 }
             }
         }
@@ -576,8 +615,11 @@ signals = ["go-depth"]
             "[[table]]\nid = \"pm\"\ntitle = \"PM\"\n[[table.signal]]\nid = \"product-sense\"\nname = \"Product sense\"\njunior = \"a\"\nmid = \"b\"\nsenior = \"c\"\nstaff = \"d\"\n",
         )
         .expect("write");
-        std::fs::write(dir.path().join("pm.toml"), MINIMAL.replace("\"technical\"\n\n", "\"pm\"\n\n").replace("go-depth", "product-sense"))
-            .expect("write");
+        std::fs::write(
+            dir.path().join("pm.toml"),
+            MINIMAL.replace("\"technical\"\n\n", "\"pm\"\n\n").replace("go-depth", "product-sense"),
+        )
+        .expect("write");
         let lib = Library::load(Some(dir.path()));
         assert!(lib.problems.is_empty(), "{:?}", lib.problems);
         assert!(lib.mock("demo").is_some());

@@ -4,7 +4,9 @@
 mod load;
 pub mod model;
 
-pub use load::{ContentError, Library, LoadedMock, MockSource, QuestionRef, check_file, load_builtin_rubric, question_id};
+pub use load::{
+    ContentError, Library, LoadedMock, MockSource, QuestionRef, check_file, load_builtin_rubric, question_id,
+};
 pub use model::*;
 
 /// The built-in content files, compiled in so the app runs from any directory.

@@ -11,9 +11,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// owner only.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let file_name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?;
+    let file_name =
+        path.file_name().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?;
     // One temp file per write: two writers of the same file (the saver
     // thread and a save at exit) must not write into each other's.
     static NEXT: AtomicU64 = AtomicU64::new(0);

@@ -24,8 +24,13 @@ pub enum Metric {
 }
 
 impl Metric {
-    pub const ALL: [Metric; 5] =
-        [Metric::FillersPerMinute, Metric::WordsPerMinute, Metric::IShare, Metric::OverrunShare, Metric::OverrunSeconds];
+    pub const ALL: [Metric; 5] = [
+        Metric::FillersPerMinute,
+        Metric::WordsPerMinute,
+        Metric::IShare,
+        Metric::OverrunShare,
+        Metric::OverrunSeconds,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {

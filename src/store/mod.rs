@@ -25,7 +25,9 @@ pub enum StoreError {
     Read { path: PathBuf, source: io::Error },
     #[error("{path} is not a valid session file: {reason}")]
     Corrupt { path: PathBuf, reason: String },
-    #[error("{path} was written by a newer version (schema {found}, this app reads {SCHEMA_VERSION}); update interview-coach")]
+    #[error(
+        "{path} was written by a newer version (schema {found}, this app reads {SCHEMA_VERSION}); update interview-coach"
+    )]
     TooNew { path: PathBuf, found: u32 },
     #[error("no session \"{0}\"")]
     NotFound(String),
@@ -79,10 +81,8 @@ impl Store {
         let dir = self.session_dir(&session.id)?;
         create_private_dir(&dir).map_err(|source| StoreError::Write { path: dir.clone(), source })?;
         let path = dir.join(SESSION_FILE);
-        let json = serde_json::to_vec_pretty(session).map_err(|e| StoreError::Write {
-            path: path.clone(),
-            source: io::Error::other(e),
-        })?;
+        let json = serde_json::to_vec_pretty(session)
+            .map_err(|e| StoreError::Write { path: path.clone(), source: io::Error::other(e) })?;
         write_atomic(&path, &json).map_err(|source| StoreError::Write { path, source })
     }
 
@@ -102,7 +102,10 @@ impl Store {
             Ok(entries) => entries,
             Err(err) if err.kind() == io::ErrorKind::NotFound => return (sessions, problems),
             Err(source) => {
-                problems.push(StoreProblem { path: self.root.clone(), error: StoreError::Read { path: self.root.clone(), source } });
+                problems.push(StoreProblem {
+                    path: self.root.clone(),
+                    error: StoreError::Read { path: self.root.clone(), source },
+                });
                 return (sessions, problems);
             }
         };

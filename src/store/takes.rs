@@ -148,7 +148,8 @@ mod tests {
         writer.checkpoint_now().expect("checkpoint");
         std::mem::forget(writer); // the process "dies" here
         let marker_file = wav::marker_path(&path);
-        let mut written: wav::TakeMarker = serde_json::from_slice(&std::fs::read(&marker_file).expect("marker")).expect("marker json");
+        let mut written: wav::TakeMarker =
+            serde_json::from_slice(&std::fs::read(&marker_file).expect("marker")).expect("marker json");
         if cfg!(target_os = "linux") {
             assert!(wav::recorder_alive(&written), "this process, by pid and start time");
         }

@@ -120,12 +120,7 @@ pub fn convert_ct2(ct2_dir: &Path, out: &Path) -> Result<ConvertSummary, Convert
     if let Err(e) = crate::store::atomic::sync_dir(dir) {
         log::warn!("converted {} but could not sync its folder: {e}", out.display());
     }
-    log::info!(
-        "converted {} to {} ({} tensors, {bytes} bytes)",
-        ct2_dir.display(),
-        out.display(),
-        specs.len()
-    );
+    log::info!("converted {} to {} ({} tensors, {bytes} bytes)", ct2_dir.display(), out.display(), specs.len());
     Ok(ConvertSummary {
         out: out.to_path_buf(),
         n_vocab: h.n_vocab as u32,
@@ -272,7 +267,10 @@ impl Ct2Model {
         if count > MAX_VARIABLES {
             return Err(unsupported(format!("it claims {count} variables")));
         }
-        log::debug!("{}: CTranslate2 binary version {version}, WhisperSpec revision {revision}, {count} variables", path.display());
+        log::debug!(
+            "{}: CTranslate2 binary version {version}, WhisperSpec revision {revision}, {count} variables",
+            path.display()
+        );
 
         let mut vars = BTreeMap::new();
         for _ in 0..count {
@@ -371,11 +369,8 @@ impl Ct2Model {
     /// Layers are `{side}/layer_{i}/…`, numbered from 0.
     fn count_layers(&self, side: &str) -> Result<i32, ConvertError> {
         let prefix = format!("{side}/layer_");
-        let layers: BTreeSet<u32> = self
-            .vars
-            .keys()
-            .filter_map(|name| name.strip_prefix(&prefix)?.split_once('/')?.0.parse().ok())
-            .collect();
+        let layers: BTreeSet<u32> =
+            self.vars.keys().filter_map(|name| name.strip_prefix(&prefix)?.split_once('/')?.0.parse().ok()).collect();
         let n = layers.len();
         if n == 0 {
             return Err(self.unsupported(format!("it has no {side} layers")));
@@ -390,12 +385,12 @@ impl Ct2Model {
     fn heads(&self, side: &str, width: u64) -> Result<i32, ConvertError> {
         let name = format!("{side}/num_heads");
         match self.scalar_int(&name) {
-            Some(n) => i32::try_from(n)
-                .ok()
-                .filter(|&n| n > 0)
-                .ok_or_else(|| self.unsupported(format!("{name} is {n}"))),
-            None if width.is_multiple_of(64) => i32::try_from(width / 64)
-                .map_err(|_| self.unsupported(format!("the width {width} is too large"))),
+            Some(n) => {
+                i32::try_from(n).ok().filter(|&n| n > 0).ok_or_else(|| self.unsupported(format!("{name} is {n}")))
+            }
+            None if width.is_multiple_of(64) => {
+                i32::try_from(width / 64).map_err(|_| self.unsupported(format!("the width {width} is too large")))
+            }
             None => Err(self.unsupported(format!("{name} is missing and the width {width} is not a multiple of 64"))),
         }
     }
@@ -415,9 +410,8 @@ impl Ct2Model {
                 "the position encodings ({enc_pe:?}, {dec_pe:?}) do not match the widths {audio_state} and {text_state}"
             )));
         }
-        let int = |what: &str, v: u64| {
-            i32::try_from(v).map_err(|_| self.unsupported(format!("{what} is {v}, too large")))
-        };
+        let int =
+            |what: &str, v: u64| i32::try_from(v).map_err(|_| self.unsupported(format!("{what} is {v}, too large")));
         Ok(Hparams {
             n_vocab: int("the vocabulary size", emb[0])?,
             n_audio_ctx: int("the audio context", enc_pe[0])?,
@@ -562,10 +556,8 @@ const END_OF_TEXT: &str = "<|endoftext|>";
 /// special tokens itself.
 fn text_tokens(path: &Path, tokens: &[String], n_vocab: i32) -> Result<Vec<Vec<u8>>, ConvertError> {
     let bad = |reason: String| ConvertError::Vocabulary { path: path.to_path_buf(), reason };
-    let end = tokens
-        .iter()
-        .position(|t| t == END_OF_TEXT)
-        .ok_or_else(|| bad(format!("it has no {END_OF_TEXT} token")))?;
+    let end =
+        tokens.iter().position(|t| t == END_OF_TEXT).ok_or_else(|| bad(format!("it has no {END_OF_TEXT} token")))?;
     if end == 0 || end as u64 > u64::try_from(n_vocab).unwrap_or(0) {
         return Err(bad(format!("{END_OF_TEXT} is token {end}, the model has {n_vocab} tokens")));
     }
@@ -620,8 +612,7 @@ pub(crate) fn mel_filters(n_mels: usize) -> Vec<f32> {
     let n = n_mels + 2;
     let (lo, hi) = (hz_to_mel(0.0), hz_to_mel(SAMPLE_RATE / 2.0));
     let step = (hi - lo) / (n - 1) as f64;
-    let mel_f: Vec<f64> =
-        (0..n).map(|i| mel_to_hz(if i == n - 1 { hi } else { i as f64 * step + lo })).collect();
+    let mel_f: Vec<f64> = (0..n).map(|i| mel_to_hz(if i == n - 1 { hi } else { i as f64 * step + lo })).collect();
 
     let mut out = Vec::with_capacity(n_mels * n_freq);
     for i in 0..n_mels {
@@ -649,20 +640,12 @@ fn mel_log_step() -> f64 {
 
 fn hz_to_mel(hz: f64) -> f64 {
     let min_log_mel = MEL_MIN_LOG_HZ / MEL_F_SP;
-    if hz >= MEL_MIN_LOG_HZ {
-        min_log_mel + (hz / MEL_MIN_LOG_HZ).ln() / mel_log_step()
-    } else {
-        hz / MEL_F_SP
-    }
+    if hz >= MEL_MIN_LOG_HZ { min_log_mel + (hz / MEL_MIN_LOG_HZ).ln() / mel_log_step() } else { hz / MEL_F_SP }
 }
 
 fn mel_to_hz(mel: f64) -> f64 {
     let min_log_mel = MEL_MIN_LOG_HZ / MEL_F_SP;
-    if mel >= min_log_mel {
-        MEL_MIN_LOG_HZ * (mel_log_step() * (mel - min_log_mel)).exp()
-    } else {
-        MEL_F_SP * mel
-    }
+    if mel >= min_log_mel { MEL_MIN_LOG_HZ * (mel_log_step() * (mel - min_log_mel)).exp() } else { MEL_F_SP * mel }
 }
 
 /// IEEE half to single precision (exact).
@@ -675,11 +658,7 @@ pub(crate) fn f16_to_f32(h: u16) -> f32 {
         let v = mant as f32 * (1.0 / 16_777_216.0);
         return if sign != 0 { -v } else { v };
     }
-    let bits = if exp == 0x1f {
-        sign | 0x7f80_0000 | (mant << 13)
-    } else {
-        sign | ((exp + 112) << 23) | (mant << 13)
-    };
+    let bits = if exp == 0x1f { sign | 0x7f80_0000 | (mant << 13) } else { sign | ((exp + 112) << 23) | (mant << 13) };
     f32::from_bits(bits)
 }
 
@@ -844,7 +823,12 @@ mod tests {
         assert_eq!(m[79 * 201 + 200], 0.0);
         assert!(m.iter().all(|&v| v >= 0.0));
         let row_sum = |r: usize| m[r * 201..(r + 1) * 201].iter().map(|&v| f64::from(v)).sum::<f64>();
-        for (row, want) in [(0, 0.02486259490251541), (10, 0.024862592574208975), (40, 0.026664861012250185), (79, 0.024925339792389423)] {
+        for (row, want) in [
+            (0, 0.02486259490251541),
+            (10, 0.024862592574208975),
+            (40, 0.026664861012250185),
+            (79, 0.024925339792389423),
+        ] {
             assert!((row_sum(row) - want).abs() < 1e-7, "row {row} sums to {}, want {want}", row_sum(row));
         }
         let total: f64 = m.iter().map(|&v| f64::from(v)).sum();

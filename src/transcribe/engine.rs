@@ -16,7 +16,9 @@ use crate::audio::wav::SAMPLE_RATE;
 pub enum EngineError {
     #[error(transparent)]
     Model(#[from] ggml::ModelError),
-    #[error("whisper could not load {path}: the file looks like a model but whisper.cpp refused it; re-download or re-import it")]
+    #[error(
+        "whisper could not load {path}: the file looks like a model but whisper.cpp refused it; re-download or re-import it"
+    )]
     Load { path: String },
     #[error("transcription failed: {0}")]
     Whisper(String),
@@ -149,7 +151,9 @@ impl Engine {
 /// "[BLANK_AUDIO]", "(music)": whisper's descriptions of non-speech.
 fn is_non_speech_annotation(text: &str) -> bool {
     let t = text.trim();
-    (t.starts_with('[') && t.ends_with(']')) || (t.starts_with('(') && t.ends_with(')')) || (t.starts_with('*') && t.ends_with('*'))
+    (t.starts_with('[') && t.ends_with(']'))
+        || (t.starts_with('(') && t.ends_with(')'))
+        || (t.starts_with('*') && t.ends_with('*'))
 }
 
 /// Anything louder than quiet room noise in some 30 ms frame.
@@ -222,7 +226,8 @@ pub fn words_from_tokens(tokens: &[TokenPiece], seg_start: f64, seg_end: f64, dt
                 if let Some(done) = current.take() {
                     finish(done, &mut words);
                 }
-                current = Some(Building { bytes: token.bytes.clone(), start, end, dtw_end: dtw_time, p_sum: token.p, n: 1 });
+                current =
+                    Some(Building { bytes: token.bytes.clone(), start, end, dtw_end: dtw_time, p_sum: token.p, n: 1 });
             }
         }
     }
@@ -251,8 +256,13 @@ mod tests {
 
     #[test]
     fn tokens_group_into_words_with_punctuation_attached() {
-        let tokens =
-            [piece(" Send", 0, 20), piece(" on", 20, 30), piece(" clo", 30, 40), piece("sed", 40, 55), piece(".", 55, 56)];
+        let tokens = [
+            piece(" Send", 0, 20),
+            piece(" on", 20, 30),
+            piece(" clo", 30, 40),
+            piece("sed", 40, 55),
+            piece(".", 55, 56),
+        ];
         let words = words_from_tokens(&tokens, 0.0, 1.0, false);
         let texts: Vec<&str> = words.iter().map(|w| w.word.as_str()).collect();
         assert_eq!(texts, ["Send", "on", "closed."]);

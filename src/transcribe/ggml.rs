@@ -70,10 +70,7 @@ pub struct ModelInfo {
 impl ModelInfo {
     /// The weight format's ggml name ("f16", "q5_0", …).
     pub fn weight_type(&self) -> &'static str {
-        i32::try_from(self.ftype)
-            .ok()
-            .and_then(TensorType::from_ftype)
-            .map_or("unknown", TensorType::name)
+        i32::try_from(self.ftype).ok().and_then(TensorType::from_ftype).map_or("unknown", TensorType::name)
     }
 
     /// A short description for people: "tiny.en, f16", "large-v3, q5_0",
@@ -276,11 +273,7 @@ impl Hparams {
     /// these without checking) and returns the type of the big weights.
     pub(crate) fn check(&self) -> Result<TensorType, String> {
         fn range(what: &str, v: i32, lo: i32, hi: i32) -> Result<(), String> {
-            if (lo..=hi).contains(&v) {
-                Ok(())
-            } else {
-                Err(format!("{what} is {v}, expected {lo} to {hi}"))
-            }
+            if (lo..=hi).contains(&v) { Ok(()) } else { Err(format!("{what} is {v}, expected {lo} to {hi}")) }
         }
         // whisper.cpp hard-codes the special token ids (50256…50363 and up),
         // so a smaller vocabulary would index past the logits.
@@ -459,7 +452,10 @@ pub(crate) struct SizedReader {
 
 pub(crate) enum ReadError {
     /// The file ends before `need` bytes (`need` > `have`).
-    Short { have: u64, need: u64 },
+    Short {
+        have: u64,
+        need: u64,
+    },
     Io(io::Error),
 }
 
@@ -549,11 +545,7 @@ pub fn validate(path: &Path) -> Result<ModelInfo, ModelError> {
     };
 
     let file = File::open(path).map_err(|e| {
-        if e.kind() == io::ErrorKind::NotFound {
-            ModelError::NotFound { path: path.to_path_buf() }
-        } else {
-            io_err(e)
-        }
+        if e.kind() == io::ErrorKind::NotFound { ModelError::NotFound { path: path.to_path_buf() } } else { io_err(e) }
     })?;
     let meta = file.metadata().map_err(io_err)?;
     if meta.is_dir() {
@@ -654,8 +646,8 @@ pub fn validate(path: &Path) -> Result<ModelInfo, ModelError> {
             *d = v as u64;
         }
         let name = r.bytes(name_len as u64, need).map_err(read_err)?;
-        let name = String::from_utf8(name)
-            .map_err(|_| invalid(format!("the tensor name at byte {start} is not text")))?;
+        let name =
+            String::from_utf8(name).map_err(|_| invalid(format!("the tensor name at byte {start} is not text")))?;
         let Some(&i) = index.get(name.as_str()) else {
             return Err(invalid(format!("unknown tensor \"{name}\" (at byte {start}); whisper.cpp would refuse it")));
         };

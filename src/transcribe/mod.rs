@@ -54,6 +54,13 @@ pub struct Transcript {
 impl Transcript {
     /// The transcript of a take without speech: nothing invented.
     pub fn no_speech(duration_s: f64, settings: DecodeSettings) -> Transcript {
-        Transcript { text: String::new(), duration_s, segments: Vec::new(), words: Vec::new(), no_speech: true, settings }
+        Transcript {
+            text: String::new(),
+            duration_s,
+            segments: Vec::new(),
+            words: Vec::new(),
+            no_speech: true,
+            settings,
+        }
     }
 }

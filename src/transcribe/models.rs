@@ -26,15 +26,78 @@ pub struct CatalogEntry {
 pub const BASE_URL: &str = "https://huggingface.co/ggerganov/whisper.cpp/resolve/main";
 
 pub const CATALOG: [CatalogEntry; 9] = [
-    CatalogEntry { name: "tiny.en", size_mb: 75, sha1: "c78c86eb1a8faa21b369bcd33207cc90d64ae9df", speed: "fastest", accuracy: "fair", recommended: false },
-    CatalogEntry { name: "tiny.en-q5_1", size_mb: 31, sha1: "3fb92ec865cbbc769f08137f22470d6b66e071b6", speed: "fastest", accuracy: "fair", recommended: false },
-    CatalogEntry { name: "tiny.en-q8_0", size_mb: 42, sha1: "802d6668e7d411123e672abe4cb6c18f12306abb", speed: "fastest", accuracy: "fair", recommended: false },
-    CatalogEntry { name: "base.en", size_mb: 142, sha1: "137c40403d78fd54d454da0f9bd998f78703390c", speed: "fast", accuracy: "good", recommended: true },
-    CatalogEntry { name: "base.en-q5_1", size_mb: 57, sha1: "d26d7ce5a1b6e57bea5d0431b9c20ae49423c94a", speed: "fast", accuracy: "good", recommended: false },
-    CatalogEntry { name: "base.en-q8_0", size_mb: 78, sha1: "bb1574182e9b924452bf0cd1510ac034d323e948", speed: "fast", accuracy: "good", recommended: false },
-    CatalogEntry { name: "small.en", size_mb: 466, sha1: "db8a495a91d927739e50b3fc1cc4c6b8f6c2d022", speed: "slower", accuracy: "very good", recommended: false },
-    CatalogEntry { name: "small.en-q5_1", size_mb: 181, sha1: "20f54878d608f94e4a8ee3ae56016571d47cba34", speed: "slower", accuracy: "very good", recommended: false },
-    CatalogEntry { name: "small.en-q8_0", size_mb: 252, sha1: "9d75ff4ccfa0a8217870d7405cf8cef0a5579852", speed: "slower", accuracy: "very good", recommended: false },
+    CatalogEntry {
+        name: "tiny.en",
+        size_mb: 75,
+        sha1: "c78c86eb1a8faa21b369bcd33207cc90d64ae9df",
+        speed: "fastest",
+        accuracy: "fair",
+        recommended: false,
+    },
+    CatalogEntry {
+        name: "tiny.en-q5_1",
+        size_mb: 31,
+        sha1: "3fb92ec865cbbc769f08137f22470d6b66e071b6",
+        speed: "fastest",
+        accuracy: "fair",
+        recommended: false,
+    },
+    CatalogEntry {
+        name: "tiny.en-q8_0",
+        size_mb: 42,
+        sha1: "802d6668e7d411123e672abe4cb6c18f12306abb",
+        speed: "fastest",
+        accuracy: "fair",
+        recommended: false,
+    },
+    CatalogEntry {
+        name: "base.en",
+        size_mb: 142,
+        sha1: "137c40403d78fd54d454da0f9bd998f78703390c",
+        speed: "fast",
+        accuracy: "good",
+        recommended: true,
+    },
+    CatalogEntry {
+        name: "base.en-q5_1",
+        size_mb: 57,
+        sha1: "d26d7ce5a1b6e57bea5d0431b9c20ae49423c94a",
+        speed: "fast",
+        accuracy: "good",
+        recommended: false,
+    },
+    CatalogEntry {
+        name: "base.en-q8_0",
+        size_mb: 78,
+        sha1: "bb1574182e9b924452bf0cd1510ac034d323e948",
+        speed: "fast",
+        accuracy: "good",
+        recommended: false,
+    },
+    CatalogEntry {
+        name: "small.en",
+        size_mb: 466,
+        sha1: "db8a495a91d927739e50b3fc1cc4c6b8f6c2d022",
+        speed: "slower",
+        accuracy: "very good",
+        recommended: false,
+    },
+    CatalogEntry {
+        name: "small.en-q5_1",
+        size_mb: 181,
+        sha1: "20f54878d608f94e4a8ee3ae56016571d47cba34",
+        speed: "slower",
+        accuracy: "very good",
+        recommended: false,
+    },
+    CatalogEntry {
+        name: "small.en-q8_0",
+        size_mb: 252,
+        sha1: "9d75ff4ccfa0a8217870d7405cf8cef0a5579852",
+        speed: "slower",
+        accuracy: "very good",
+        recommended: false,
+    },
 ];
 
 impl CatalogEntry {
@@ -62,7 +125,12 @@ pub struct Installed {
 /// foreign file is listed with its problem, never loaded).
 pub fn installed(models_dir: &Path) -> Vec<Installed> {
     let mut paths: Vec<PathBuf> = fs::read_dir(models_dir)
-        .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "bin")).collect())
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "bin"))
+                .collect()
+        })
         .unwrap_or_default();
     paths.sort();
     paths.into_iter().map(|path| Installed { info: ggml::validate(&path), path }).collect()
@@ -107,7 +175,8 @@ pub fn download(
     on_progress: &mut dyn FnMut(Progress),
 ) -> Result<ModelInfo, DownloadError> {
     let partial = partial_path(dest);
-    let write_err = |path: &Path, e: &dyn std::fmt::Display| DownloadError::Write { path: path.to_owned(), reason: e.to_string() };
+    let write_err =
+        |path: &Path, e: &dyn std::fmt::Display| DownloadError::Write { path: path.to_owned(), reason: e.to_string() };
     if let Some(dir) = dest.parent() {
         fs::create_dir_all(dir).map_err(|e| write_err(dir, &e))?;
     }
@@ -161,9 +230,10 @@ pub fn download(
         }
         file.sync_all().map_err(|e| write_err(&partial, &e))?;
         if let Some(total) = total
-            && done < total {
-                return Err(net_err(&format!("the connection closed after {done} of {total} bytes")));
-            }
+            && done < total
+        {
+            return Err(net_err(&format!("the connection closed after {done} of {total} bytes")));
+        }
     }
     if let Some(expected) = sha1_hex {
         let actual = file_sha1(&partial).map_err(|e| write_err(&partial, &e))?;

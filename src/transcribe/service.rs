@@ -20,15 +20,27 @@ pub type TakeKey = u64;
 pub enum Command {
     LoadModel(PathBuf),
     SetThreads(usize),
-    TranscribeFile { key: TakeKey, path: PathBuf },
+    TranscribeFile {
+        key: TakeKey,
+        path: PathBuf,
+    },
     /// Live audio (16 kHz mono) of a take being recorded.
-    StreamAudio { key: TakeKey, samples: Vec<f32> },
+    StreamAudio {
+        key: TakeKey,
+        samples: Vec<f32>,
+    },
     /// The take is finished: transcribe what is left and report `Done`. If
     /// a chunk failed (say the worker crashed mid-answer), the take's WAV is
     /// transcribed whole instead.
-    StreamEnd { key: TakeKey, duration_s: f64, wav: Option<PathBuf> },
+    StreamEnd {
+        key: TakeKey,
+        duration_s: f64,
+        wav: Option<PathBuf>,
+    },
     /// Drop queued work for a take.
-    Forget { key: TakeKey },
+    Forget {
+        key: TakeKey,
+    },
 }
 
 #[derive(Debug)]
@@ -36,9 +48,18 @@ pub enum Event {
     ModelLoaded(ModelInfo),
     ModelFailed(String),
     /// The live transcript so far.
-    Partial { key: TakeKey, text: String },
-    Done { key: TakeKey, transcript: Transcript },
-    Failed { key: TakeKey, error: String },
+    Partial {
+        key: TakeKey,
+        text: String,
+    },
+    Done {
+        key: TakeKey,
+        transcript: Transcript,
+    },
+    Failed {
+        key: TakeKey,
+        error: String,
+    },
 }
 
 pub struct Transcriber {
@@ -113,7 +134,11 @@ fn run(mut client: WorkerClient, mut threads: usize, commands: &Receiver<Command
                     if forgotten.contains(&key) {
                         break 'command;
                     }
-                    let take = live.entry(key).or_insert_with(|| Live { chunker: Chunker::new(), parts: Vec::new(), failed: None });
+                    let take = live.entry(key).or_insert_with(|| Live {
+                        chunker: Chunker::new(),
+                        parts: Vec::new(),
+                        failed: None,
+                    });
                     for chunk in take.chunker.push(&samples) {
                         if take.failed.is_some() {
                             break;
@@ -122,7 +147,13 @@ fn run(mut client: WorkerClient, mut threads: usize, commands: &Receiver<Command
                         match client.transcribe_chunk(&chunk.samples, threads, &previous) {
                             Ok(part) => {
                                 take.parts.push((chunk.offset_s, part));
-                                let text = take.parts.iter().map(|(_, p)| p.text.as_str()).filter(|t| !t.is_empty()).collect::<Vec<_>>().join(" ");
+                                let text = take
+                                    .parts
+                                    .iter()
+                                    .map(|(_, p)| p.text.as_str())
+                                    .filter(|t| !t.is_empty())
+                                    .collect::<Vec<_>>()
+                                    .join(" ");
                                 send(Event::Partial { key, text });
                             }
                             Err(err) => take.failed = Some(err.to_string()),
@@ -134,15 +165,17 @@ fn run(mut client: WorkerClient, mut threads: usize, commands: &Receiver<Command
                         live.remove(&key);
                         break 'command;
                     }
-                    let mut take = live.remove(&key).unwrap_or(Live { chunker: Chunker::new(), parts: Vec::new(), failed: None });
+                    let mut take =
+                        live.remove(&key).unwrap_or(Live { chunker: Chunker::new(), parts: Vec::new(), failed: None });
                     if take.failed.is_none()
-                        && let Some(tail) = take.chunker.finish() {
-                            let previous = take.parts.last().map(|(_, p)| p.text.clone()).unwrap_or_default();
-                            match client.transcribe_chunk(&tail.samples, threads, &previous) {
-                                Ok(part) => take.parts.push((tail.offset_s, part)),
-                                Err(err) => take.failed = Some(err.to_string()),
-                            }
+                        && let Some(tail) = take.chunker.finish()
+                    {
+                        let previous = take.parts.last().map(|(_, p)| p.text.clone()).unwrap_or_default();
+                        match client.transcribe_chunk(&tail.samples, threads, &previous) {
+                            Ok(part) => take.parts.push((tail.offset_s, part)),
+                            Err(err) => take.failed = Some(err.to_string()),
                         }
+                    }
                     if let Some(error) = take.failed {
                         // The recording is complete on disk: transcribe it whole.
                         match wav.map(|path| client.transcribe_file(&path, threads)) {
@@ -156,11 +189,12 @@ fn run(mut client: WorkerClient, mut threads: usize, commands: &Receiver<Command
                         send(Event::Failed { key, error: WorkerError::NoModel.to_string() });
                         break 'command;
                     }
-                    let settings = take
-                        .parts
-                        .first()
-                        .map(|(_, p)| p.settings.clone())
-                        .unwrap_or(DecodeSettings { model: model_name.clone(), threads, language: "en".into(), dtw: false });
+                    let settings = take.parts.first().map(|(_, p)| p.settings.clone()).unwrap_or(DecodeSettings {
+                        model: model_name.clone(),
+                        threads,
+                        language: "en".into(),
+                        dtw: false,
+                    });
                     send(Event::Done { key, transcript: merge(&take.parts, duration_s, settings) });
                 }
                 Command::Forget { key } => {
@@ -172,7 +206,9 @@ fn run(mut client: WorkerClient, mut threads: usize, commands: &Receiver<Command
         // A worker that restarted after a crash but could not load the model
         // again: the model is gone, and the app must say so.
         if had_model && !loading && !client.has_model() {
-            send(Event::ModelFailed("the transcriber restarted but could not load the model again: choose it again in Settings".into()));
+            send(Event::ModelFailed(
+                "the transcriber restarted but could not load the model again: choose it again in Settings".into(),
+            ));
         }
         had_model = client.has_model();
     }

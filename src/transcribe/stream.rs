@@ -66,7 +66,8 @@ impl Chunker {
     /// The middle of the last long-enough pause after MIN_CHUNK, or at
     /// MAX_CHUNK the quietest point before it.
     fn cut_point(&self) -> Option<usize> {
-        let energies: Vec<f32> = self.pending.chunks(FRAME).map(|f| f.iter().map(|s| s * s).sum::<f32>() / f.len() as f32).collect();
+        let energies: Vec<f32> =
+            self.pending.chunks(FRAME).map(|f| f.iter().map(|s| s * s).sum::<f32>() / f.len() as f32).collect();
         // "Silent" relative to this stretch's speech, and absolutely quiet.
         let mut sorted = energies.clone();
         sorted.sort_by(f32::total_cmp);

@@ -8,8 +8,8 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::time::Duration;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -23,8 +23,13 @@ use crate::audio::{resample, wav};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Request {
-    Load { model: PathBuf },
-    TranscribeFile { path: PathBuf, threads: usize },
+    Load {
+        model: PathBuf,
+    },
+    TranscribeFile {
+        path: PathBuf,
+        threads: usize,
+    },
     /// 16 kHz mono audio as base64 of little-endian i16; `prompt` is the
     /// text just before it (the previous chunk), for continuity.
     TranscribeSamples {
@@ -70,7 +75,9 @@ pub enum WorkerError {
     NoModel,
     #[error("transcription was cancelled")]
     Cancelled,
-    #[error("the transcriber did not answer for {0} s and was stopped; the recording is kept and can be transcribed again")]
+    #[error(
+        "the transcriber did not answer for {0} s and was stopped; the recording is kept and can be transcribed again"
+    )]
     Hung(u64),
 }
 
@@ -182,9 +189,10 @@ impl CancelHandle {
     pub fn cancel(&self) {
         self.1.store(true, std::sync::atomic::Ordering::SeqCst);
         if let Ok(mut guard) = self.0.lock()
-            && let Some(child) = guard.as_mut() {
-                let _ = child.kill();
-            }
+            && let Some(child) = guard.as_mut()
+        {
+            let _ = child.kill();
+        }
     }
 }
 
@@ -217,7 +225,8 @@ impl WorkerClient {
         if self.process.is_some() {
             return Ok(());
         }
-        let spawn_err = |e: std::io::Error| WorkerError::Spawn { exe: self.exe.display().to_string(), reason: e.to_string() };
+        let spawn_err =
+            |e: std::io::Error| WorkerError::Spawn { exe: self.exe.display().to_string(), reason: e.to_string() };
         let mut child = Command::new(&self.exe)
             .arg("worker")
             .stdin(Stdio::piped())
@@ -225,7 +234,8 @@ impl WorkerClient {
             .stderr(Stdio::piped())
             .spawn()
             .map_err(spawn_err)?;
-        let (Some(stdin), Some(stdout), Some(stderr)) = (child.stdin.take(), child.stdout.take(), child.stderr.take()) else {
+        let (Some(stdin), Some(stdout), Some(stderr)) = (child.stdin.take(), child.stdout.take(), child.stderr.take())
+        else {
             let _ = child.kill();
             return Err(WorkerError::Spawn { exe: self.exe.display().to_string(), reason: "no pipes".into() });
         };
@@ -286,7 +296,11 @@ impl WorkerClient {
         self.next_id += 1;
         let line = serde_json::to_string(&Envelope { id, request }).map_err(|e| WorkerError::Failed(e.to_string()))?;
         let sent = match self.process.as_mut() {
-            Some(running) => running.stdin.write_all(line.as_bytes()).and_then(|()| running.stdin.write_all(b"\n")).and_then(|()| running.stdin.flush()),
+            Some(running) => running
+                .stdin
+                .write_all(line.as_bytes())
+                .and_then(|()| running.stdin.write_all(b"\n"))
+                .and_then(|()| running.stdin.flush()),
             None => return Err(WorkerError::Failed("transcriber not running".into())),
         };
         loop {
@@ -318,9 +332,10 @@ impl WorkerClient {
 
     fn kill(&self) {
         if let Ok(mut guard) = self.child.lock()
-            && let Some(child) = guard.as_mut() {
-                let _ = child.kill();
-            }
+            && let Some(child) = guard.as_mut()
+        {
+            let _ = child.kill();
+        }
     }
 
     /// The worker is gone: collect how it ended.
@@ -328,14 +343,16 @@ impl WorkerClient {
         let running = self.process.take();
         let child = self.child.lock().ok().and_then(|mut guard| guard.take());
         let status = child.and_then(|mut c| c.wait().ok());
-        let tail: Vec<String> = running
-            .and_then(|r| r.stderr_tail.lock().ok().map(|t| t.iter().cloned().collect()))
-            .unwrap_or_default();
+        let tail: Vec<String> =
+            running.and_then(|r| r.stderr_tail.lock().ok().map(|t| t.iter().cloned().collect())).unwrap_or_default();
         if self.cancelled.swap(false, std::sync::atomic::Ordering::SeqCst) {
             return WorkerError::Cancelled;
         }
         let detail = tail.last().map(|l| format!(": {l}")).unwrap_or_default();
-        WorkerError::Crashed { status: status.map(|s| s.to_string()).unwrap_or_else(|| "no exit status".into()), detail }
+        WorkerError::Crashed {
+            status: status.map(|s| s.to_string()).unwrap_or_else(|| "no exit status".into()),
+            detail,
+        }
     }
 
     /// Loads a model (kept for later takes and reloaded after a crash).
@@ -362,25 +379,38 @@ impl WorkerClient {
     }
 
     pub fn transcribe_file(&mut self, path: &Path, threads: usize) -> Result<Transcript, WorkerError> {
-        let seconds = hound::WavReader::open(path).map_or(600.0, |r| f64::from(r.duration()) / f64::from(r.spec().sample_rate.max(1)));
+        let seconds = hound::WavReader::open(path)
+            .map_or(600.0, |r| f64::from(r.duration()) / f64::from(r.spec().sample_rate.max(1)));
         self.expect_transcript(Request::TranscribeFile { path: path.to_owned(), threads }, seconds)
     }
 
     pub fn transcribe_samples(&mut self, samples: &[f32], threads: usize) -> Result<Transcript, WorkerError> {
-        self.expect_transcript(Request::TranscribeSamples { pcm16: encode_pcm16(samples), threads, prompt: None }, samples_seconds(samples))
+        self.expect_transcript(
+            Request::TranscribeSamples { pcm16: encode_pcm16(samples), threads, prompt: None },
+            samples_seconds(samples),
+        )
     }
 
     /// A chunk of a longer take, with the text before it as context.
-    pub fn transcribe_chunk(&mut self, samples: &[f32], threads: usize, previous: &str) -> Result<Transcript, WorkerError> {
+    pub fn transcribe_chunk(
+        &mut self,
+        samples: &[f32],
+        threads: usize,
+        previous: &str,
+    ) -> Result<Transcript, WorkerError> {
         let prompt = super::stream::context_prompt(previous);
-        self.expect_transcript(Request::TranscribeSamples { pcm16: encode_pcm16(samples), threads, prompt }, samples_seconds(samples))
+        self.expect_transcript(
+            Request::TranscribeSamples { pcm16: encode_pcm16(samples), threads, prompt },
+            samples_seconds(samples),
+        )
     }
 
     fn expect_transcript(&mut self, request: Request, audio_seconds: f64) -> Result<Transcript, WorkerError> {
         if self.model.is_none() {
             return Err(WorkerError::NoModel);
         }
-        let timeout = Duration::from_secs(60) + Duration::from_secs_f64(audio_seconds.max(0.0) * self.allowance_per_audio_s);
+        let timeout =
+            Duration::from_secs(60) + Duration::from_secs_f64(audio_seconds.max(0.0) * self.allowance_per_audio_s);
         match self.call(request, timeout)? {
             Reply::Transcript(transcript) => Ok(transcript),
             Reply::Loaded(_) => Err(WorkerError::Failed("unexpected reply".into())),
@@ -393,10 +423,11 @@ impl Drop for WorkerClient {
         // Closing stdin ends the worker's loop; kill in case it is mid-take.
         self.process = None;
         if let Ok(mut guard) = self.child.lock()
-            && let Some(mut child) = guard.take() {
-                let _ = child.kill();
-                let _ = child.wait();
-            }
+            && let Some(mut child) = guard.take()
+        {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
@@ -439,7 +470,8 @@ mod tests {
 
     #[test]
     fn requests_are_one_json_line() {
-        let line = serde_json::to_string(&Envelope { id: 7, request: Request::Load { model: "m.bin".into() } }).expect("json");
+        let line =
+            serde_json::to_string(&Envelope { id: 7, request: Request::Load { model: "m.bin".into() } }).expect("json");
         assert_eq!(line, r#"{"id":7,"load":{"model":"m.bin"}}"#);
     }
 }

@@ -116,7 +116,8 @@ impl Core {
             ctx.set_theme(egui::Theme::Light);
         }
         let repaint = ctx.clone();
-        let transcriber = Transcriber::start(worker_exe, settings.threads(), Arc::new(move || repaint.request_repaint()));
+        let transcriber =
+            Transcriber::start(worker_exe, settings.threads(), Arc::new(move || repaint.request_repaint()));
         let (jobs_tx, jobs_rx) = mpsc::channel();
         let saver = spawn_saver(store.clone(), ctx.clone());
         let mut core = Core {
@@ -155,15 +156,26 @@ impl Core {
         core
     }
 
-    fn sessions_arrived(&mut self, recoveries: Vec<takes::Recovery>, loaded: Vec<Session>, problems: Vec<crate::store::StoreProblem>) {
+    fn sessions_arrived(
+        &mut self,
+        recoveries: Vec<takes::Recovery>,
+        loaded: Vec<Session>,
+        problems: Vec<crate::store::StoreProblem>,
+    ) {
         for recovery in recoveries {
             match recovery.error {
-                None => self.info(format!("Recovered an unfinished recording ({:.0} s): {}", recovery.duration_s, recovery.wav.display())),
+                None => self.info(format!(
+                    "Recovered an unfinished recording ({:.0} s): {}",
+                    recovery.duration_s,
+                    recovery.wav.display()
+                )),
                 Some(err) => self.error(format!("Could not recover {}: {err}", recovery.wav.display())),
             }
         }
         // (A session deleted while it was being read is no problem.)
-        let deleted_here = |path: &std::path::Path| self.deleted_while_loading.iter().any(|id| path.components().any(|c| c.as_os_str() == id.as_str()));
+        let deleted_here = |path: &std::path::Path| {
+            self.deleted_while_loading.iter().any(|id| path.components().any(|c| c.as_os_str() == id.as_str()))
+        };
         let problems: Vec<_> = problems.into_iter().filter(|p| !deleted_here(&p.path)).collect();
         for problem in problems {
             self.error(format!("Skipped a session: {}", problem.error));
@@ -189,9 +201,9 @@ impl Core {
 
     /// Loads `path`, or the chosen model, or the first valid installed one.
     pub fn load_model(&mut self, path: Option<PathBuf>) {
-        let path = path.or_else(|| self.settings.model.clone()).or_else(|| {
-            models::installed(&self.data.models()).into_iter().find(|m| m.info.is_ok()).map(|m| m.path)
-        });
+        let path = path
+            .or_else(|| self.settings.model.clone())
+            .or_else(|| models::installed(&self.data.models()).into_iter().find(|m| m.info.is_ok()).map(|m| m.path));
         self.model = ModelStatus { path: path.clone(), info: None, loading: path.is_some(), error: None };
         match path {
             Some(path) => self.transcriber.send(Command::LoadModel(path)),
@@ -289,10 +301,14 @@ impl Core {
         while let Ok(done) = self.jobs_rx.try_recv() {
             self.running_jobs = self.running_jobs.saturating_sub(1);
             match done {
-                JobDone::Saved { session_id, result: Err(err) } => self.error(format!("Could not save session {session_id}: {err}")),
+                JobDone::Saved { session_id, result: Err(err) } => {
+                    self.error(format!("Could not save session {session_id}: {err}"))
+                }
                 JobDone::Saved { .. } => {}
                 JobDone::Deleted { session_id, result: Ok(()) } => self.info(format!("Deleted session {session_id}.")),
-                JobDone::Deleted { session_id, result: Err(err) } => self.error(format!("Could not delete session {session_id}: {err}")),
+                JobDone::Deleted { session_id, result: Err(err) } => {
+                    self.error(format!("Could not delete session {session_id}: {err}"))
+                }
                 JobDone::Feedback { session_id, answer, generation, .. }
                     if self.generations.get(&(session_id.clone(), answer)) != Some(&generation) => {}
                 JobDone::Feedback { session_id, answer, result, .. } => match result {
@@ -395,7 +411,9 @@ impl Core {
             let Ok(done) = self.jobs_rx.recv_timeout(std::time::Duration::from_millis(50)) else { continue };
             self.running_jobs = self.running_jobs.saturating_sub(1);
             match done {
-                JobDone::Saved { session_id, result: Err(err) } => log::error!("could not save session {session_id}: {err}"),
+                JobDone::Saved { session_id, result: Err(err) } => {
+                    log::error!("could not save session {session_id}: {err}")
+                }
                 JobDone::Feedback { session_id, answer, result: Ok(feedback), .. } => {
                     if let Some(a) = self.session_mut(&session_id).and_then(|s| s.answers.get_mut(answer)) {
                         a.feedback = Some(*feedback);
@@ -483,7 +501,11 @@ mod tests {
         // The loader read the new session's first save, without its answer.
         let first_save = current.clone();
         current.answers.push(crate::store::Answer::new("system-design/a/b".into(), 60, at(0)));
-        let merged = merge_loaded(vec![old.clone(), gone.clone(), first_save], vec![current.clone()], std::slice::from_ref(&gone.id));
+        let merged = merge_loaded(
+            vec![old.clone(), gone.clone(), first_save],
+            vec![current.clone()],
+            std::slice::from_ref(&gone.id),
+        );
         let ids: Vec<&str> = merged.iter().map(|s| s.id.as_str()).collect();
         assert_eq!(ids, [old.id.as_str(), current.id.as_str()]);
         assert_eq!(merged[1].answers.len(), 1, "the copy in memory, with its answer");

@@ -106,7 +106,12 @@ impl App {
                 Some(session_id) => Navigate::Review { session_id, answer: Some(0) },
                 None => Navigate::Home,
             },
-            "practice" => match practice::Practice::start(&mut self.core, "phone-screen", Some("go-fundamentals"), crate::store::Mode::Solo) {
+            "practice" => match practice::Practice::start(
+                &mut self.core,
+                "phone-screen",
+                Some("go-fundamentals"),
+                crate::store::Mode::Solo,
+            ) {
                 Ok(p) => Navigate::Practice(Box::new(p)),
                 Err(err) => {
                     self.core.error(err);
@@ -125,7 +130,9 @@ impl App {
         self.screen = match to {
             Navigate::Home => Screen::Home(home::Home::default()),
             Navigate::Practice(p) => Screen::Practice(p),
-            Navigate::Review { session_id, answer } => Screen::Review(Box::new(review::Review::new(session_id, answer))),
+            Navigate::Review { session_id, answer } => {
+                Screen::Review(Box::new(review::Review::new(session_id, answer)))
+            }
             Navigate::Progress => Screen::Progress(progress::Progress::default()),
             Navigate::Settings => Screen::Settings(Box::default()),
         };

@@ -119,11 +119,12 @@ impl Practice {
             let pad = (!self.scratchpad.trim().is_empty()).then(|| self.scratchpad.clone());
             let ticks: Vec<usize> = self.ticks.iter().enumerate().filter(|(_, t)| **t).map(|(i, _)| i).collect();
             if let Some(a) = core.session_mut(&self.session_id).and_then(|s| s.answers.get_mut(i))
-                && (a.scratchpad != pad || a.listen_for_ticks != ticks) {
-                    a.scratchpad = pad;
-                    a.listen_for_ticks = ticks;
-                    core.save(&self.session_id);
-                }
+                && (a.scratchpad != pad || a.listen_for_ticks != ticks)
+            {
+                a.scratchpad = pad;
+                a.listen_for_ticks = ticks;
+                core.save(&self.session_id);
+            }
         }
     }
 
@@ -145,10 +146,17 @@ impl Practice {
         let key = core.new_take_key();
         let ctx = core.ctx.clone();
         let recorder = Recorder::start(
-            RecordOptions { device: core.settings.input_device.clone(), out: wav_path, marker, max_seconds: None, stream_audio: true },
+            RecordOptions {
+                device: core.settings.input_device.clone(),
+                out: wav_path,
+                marker,
+                max_seconds: None,
+                stream_audio: true,
+            },
             Arc::new(move || ctx.request_repaint()),
         );
-        self.take = Some(LiveTake { recorder, key, answer, started: None, elapsed_s: 0.0, level: None, stopping: false });
+        self.take =
+            Some(LiveTake { recorder, key, answer, started: None, elapsed_s: 0.0, level: None, stopping: false });
         self.panel = AnswerPanel::default();
     }
 
@@ -200,9 +208,10 @@ impl Practice {
     fn abandon_take(&mut self, core: &mut Core, message: &str) {
         let Some(take) = self.take.take() else { return };
         if let Some(session) = core.session_mut(&self.session_id)
-            && take.answer < session.answers.len() {
-                session.answers.remove(take.answer);
-            }
+            && take.answer < session.answers.len()
+        {
+            session.answers.remove(take.answer);
+        }
         core.save(&self.session_id);
         core.transcriber.send(Command::Forget { key: take.key });
         core.error(message);
@@ -291,7 +300,11 @@ impl Practice {
 
         // Clocks: this answer, and the stage (answers so far in this session).
         let elapsed = self.take.as_ref().map_or_else(
-            || answer_index.and_then(|i| core.session(&self.session_id)?.answers.get(i).map(|a| a.duration_s)).unwrap_or(0.0),
+            || {
+                answer_index
+                    .and_then(|i| core.session(&self.session_id)?.answers.get(i).map(|a| a.duration_s))
+                    .unwrap_or(0.0)
+            },
             |t| t.elapsed_s,
         );
         let stage_prefix = format!("{}/{}/", mock_id, stage.id);
@@ -313,12 +326,23 @@ impl Practice {
             ui.label("·");
             ui.label(RichText::new(&stage.title).strong());
             ui.label(RichText::new(format!("question {} of {}", self.index + 1, self.plan.len())).weak());
-            ui.label(RichText::new(format!("{} · {}", question.kind.label(), if self.mode == Mode::Peer { "peer" } else { "solo" })).weak());
+            ui.label(
+                RichText::new(format!(
+                    "{} · {}",
+                    question.kind.label(),
+                    if self.mode == Mode::Peer { "peer" } else { "solo" }
+                ))
+                .weak(),
+            );
         });
         widgets::budget_bar(ui, "This question", elapsed, f64::from(question.budget_s));
         widgets::budget_bar(ui, &format!("Stage ({})", stage.title), stage_spent, f64::from(stage.budget_s()));
         if live && over {
-            let text = if self.mode == Mode::Peer { "STOP NOW — the time budget is up" } else { "Time is up — land the answer now" };
+            let text = if self.mode == Mode::Peer {
+                "STOP NOW — the time budget is up"
+            } else {
+                "Time is up — land the answer now"
+            };
             ui.label(RichText::new(text).heading().color(BAD));
         } else if live && elapsed > f64::from(question.budget_s) * 0.8 {
             ui.label(RichText::new("Less than 20% of the budget left").color(WARN));
@@ -363,7 +387,13 @@ impl Practice {
             }
             ui.add_space(6.0);
             ui.horizontal(|ui| {
-                let label = if live { "Stop (Space)" } else if recorded { "Record again (Space)" } else { "Record answer (Space)" };
+                let label = if live {
+                    "Stop (Space)"
+                } else if recorded {
+                    "Record again (Space)"
+                } else {
+                    "Record answer (Space)"
+                };
                 let button = egui::Button::new(RichText::new(label).size(18.0));
                 if ui.add(button).clicked() {
                     action = Some(if live { "stop" } else { "record" });
@@ -373,23 +403,33 @@ impl Practice {
                         ui.spinner();
                         ui.label("starting the microphone…");
                     } else {
-                        ui.label(RichText::new(format!("Recording {}", crate::analysis::clock(take.elapsed_s))).color(BAD));
+                        ui.label(
+                            RichText::new(format!("Recording {}", crate::analysis::clock(take.elapsed_s))).color(BAD),
+                        );
                         widgets::level_meter(ui, take.level.as_ref());
                     }
                 }
             });
             if let Some(take) = &self.take
-                && let Some(text) = core.live_text.get(&take.key) {
-                    ui.label(RichText::new("Live transcript").strong());
-                    ui.label(RichText::new(text).italics());
-                }
+                && let Some(text) = core.live_text.get(&take.key)
+            {
+                ui.label(RichText::new("Live transcript").strong());
+                ui.label(RichText::new(text).italics());
+            }
             if question.kind == QuestionKind::Coding {
                 let label = ui.label(RichText::new("Scratchpad (saved with the answer)").strong());
-                ui.add(egui::TextEdit::multiline(&mut self.scratchpad).code_editor().desired_rows(10).desired_width(f32::INFINITY))
-                    .labelled_by(label.id);
+                ui.add(
+                    egui::TextEdit::multiline(&mut self.scratchpad)
+                        .code_editor()
+                        .desired_rows(10)
+                        .desired_width(f32::INFINITY),
+                )
+                .labelled_by(label.id);
             }
             if question.kind == QuestionKind::CandidateQuestions {
-                ui.label(RichText::new("Ask your questions aloud: they are recorded and transcribed like an answer.").weak());
+                ui.label(
+                    RichText::new("Ask your questions aloud: they are recorded and transcribed like an answer.").weak(),
+                );
             }
 
             ui.add_space(6.0);
@@ -422,7 +462,12 @@ impl Practice {
                 self.panel.ui(ui, core, &session_id, answer);
             } else if !live {
                 ui.separator();
-                ui.label(RichText::new("The strong answer, listen-for notes and red flags appear after you record your answer.").weak());
+                ui.label(
+                    RichText::new(
+                        "The strong answer, listen-for notes and red flags appear after you record your answer.",
+                    )
+                    .weak(),
+                );
             }
         });
 

@@ -47,14 +47,22 @@ impl Progress {
         ui.horizontal(|ui| {
             ui.label(RichText::new("Progress").heading());
             egui::ComboBox::from_label("Mock")
-                .selected_text(self.mock.as_deref().and_then(|id| core.library.mock(id)).map_or("All mocks".to_owned(), |m| m.title.clone()))
+                .selected_text(
+                    self.mock
+                        .as_deref()
+                        .and_then(|id| core.library.mock(id))
+                        .map_or("All mocks".to_owned(), |m| m.title.clone()),
+                )
                 .show_ui(ui, |ui| {
                     if ui.selectable_label(self.mock.is_none(), "All mocks").clicked() {
                         self.mock = None;
                         self.stage = None;
                     }
                     for loaded in &core.library.mocks {
-                        if ui.selectable_label(self.mock.as_deref() == Some(&loaded.mock.id), &loaded.mock.title).clicked() {
+                        if ui
+                            .selectable_label(self.mock.as_deref() == Some(&loaded.mock.id), &loaded.mock.title)
+                            .clicked()
+                        {
                             self.mock = Some(loaded.mock.id.clone());
                             self.stage = None;
                         }
@@ -62,7 +70,12 @@ impl Progress {
                 });
             if let Some(mock) = self.mock.as_deref().and_then(|id| core.library.mock(id)) {
                 egui::ComboBox::from_label("Stage")
-                    .selected_text(self.stage.as_deref().and_then(|id| mock.stages.iter().find(|s| s.id == id)).map_or("All stages".to_owned(), |s| s.title.clone()))
+                    .selected_text(
+                        self.stage
+                            .as_deref()
+                            .and_then(|id| mock.stages.iter().find(|s| s.id == id))
+                            .map_or("All stages".to_owned(), |s| s.title.clone()),
+                    )
                     .show_ui(ui, |ui| {
                         if ui.selectable_label(self.stage.is_none(), "All stages").clicked() {
                             self.stage = None;
@@ -85,7 +98,9 @@ impl Progress {
             if !core_ref.sessions_loaded {
                 ui.label(RichText::new("Reading your sessions…").weak());
             } else if core_ref.sessions.is_empty() {
-                ui.label(RichText::new("No sessions yet: your trends appear here after a few practice sessions.").weak());
+                ui.label(
+                    RichText::new("No sessions yet: your trends appear here after a few practice sessions.").weak(),
+                );
             }
             ui.columns(2, |cols| {
                 for (i, metric) in Metric::ALL.iter().enumerate() {
@@ -125,30 +140,48 @@ impl Progress {
                 ui.end_row();
                 for session in core_ref.sessions.iter().rev() {
                     ui.label(session.started_at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M").to_string());
-                    let title = core_ref.library.mock(&session.mock_id).map_or(session.mock_id.clone(), |m| m.title.clone());
-                    let what = match session.stage_id.as_deref().and_then(|st| core_ref.library.stage(&session.mock_id, st)) {
-                        Some((_, stage)) => format!("{title} · {}", stage.title),
-                        None => title,
-                    };
+                    let title =
+                        core_ref.library.mock(&session.mock_id).map_or(session.mock_id.clone(), |m| m.title.clone());
+                    let what =
+                        match session.stage_id.as_deref().and_then(|st| core_ref.library.stage(&session.mock_id, st)) {
+                            Some((_, stage)) => format!("{title} · {}", stage.title),
+                            None => title,
+                        };
                     ui.label(what);
                     ui.label(session.answers.len().to_string());
                     ui.label(clock(session.answers.iter().map(|a| a.duration_s).sum()));
                     let over = session.answers.iter().filter(|a| a.overrun_s > 0.0).count();
-                    ui.label(if over == 0 { "–".to_owned() } else { format!("{over} ({})", clock(session.total_overrun_s())) });
+                    ui.label(if over == 0 {
+                        "–".to_owned()
+                    } else {
+                        format!("{over} ({})", clock(session.total_overrun_s()))
+                    });
                     let grades: Vec<f64> = session.answers.iter().filter_map(|a| a.average_grade()).collect();
-                    ui.label(if grades.is_empty() { "–".to_owned() } else { format!("{:.1}", grades.iter().sum::<f64>() / grades.len() as f64) });
+                    ui.label(if grades.is_empty() {
+                        "–".to_owned()
+                    } else {
+                        format!("{:.1}", grades.iter().sum::<f64>() / grades.len() as f64)
+                    });
                     ui.horizontal(|ui| {
                         if ui.small_button("Review").on_hover_text(format!("Open session {}", session.id)).clicked() {
                             go = Some(Navigate::Review { session_id: session.id.clone(), answer: None });
                         }
-                        if ui.small_button("Transcribe again").on_hover_text("All answers, with the current model").clicked() {
+                        if ui
+                            .small_button("Transcribe again")
+                            .on_hover_text("All answers, with the current model")
+                            .clicked()
+                        {
                             retranscribe = Some(session.id.clone());
                         }
                         if self.confirm_delete.as_deref() == Some(&session.id) {
                             if ui.small_button(RichText::new("Really delete?").color(super::widgets::BAD)).clicked() {
                                 delete = Some(session.id.clone());
                             }
-                        } else if ui.small_button("Delete").on_hover_text("Delete this session and its recordings").clicked() {
+                        } else if ui
+                            .small_button("Delete")
+                            .on_hover_text("Delete this session and its recordings")
+                            .clicked()
+                        {
                             self.confirm_delete = Some(session.id.clone());
                         }
                     });

@@ -95,7 +95,11 @@ impl AnswerPanel {
         };
         let (stage, question) = (q.stage.clone(), q.question.clone());
         let playing = self.player.as_ref().is_some_and(|p| p.is_playing());
-        let playhead = self.player.as_ref().filter(|_| self.player_for == Some((session_id.to_owned(), answer_index))).map(|p| p.position_s());
+        let playhead = self
+            .player
+            .as_ref()
+            .filter(|_| self.player_for == Some((session_id.to_owned(), answer_index)))
+            .map(|p| p.position_s());
         if playing {
             ui.ctx().request_repaint_after(Duration::from_millis(50));
         }
@@ -163,7 +167,9 @@ impl AnswerPanel {
             if let Some(pad) = &answer.scratchpad {
                 ui.label(RichText::new("Scratchpad").strong());
                 let mut text = pad.clone();
-                ui.add(egui::TextEdit::multiline(&mut text).code_editor().interactive(false).desired_width(f32::INFINITY));
+                ui.add(
+                    egui::TextEdit::multiline(&mut text).code_editor().interactive(false).desired_width(f32::INFINITY),
+                );
             }
             ui.separator();
             match &answer.feedback {
@@ -184,7 +190,14 @@ impl AnswerPanel {
             }
             let label = ui.label(RichText::new("Notes").strong());
             let mut notes = answer.notes.clone();
-            let response = ui.add(egui::TextEdit::multiline(&mut notes).desired_rows(3).desired_width(f32::INFINITY).hint_text("What would you say differently?")).labelled_by(label.id);
+            let response = ui
+                .add(
+                    egui::TextEdit::multiline(&mut notes)
+                        .desired_rows(3)
+                        .desired_width(f32::INFINITY)
+                        .hint_text("What would you say differently?"),
+                )
+                .labelled_by(label.id);
             if response.changed() {
                 if let Some(a) = core.session_mut(session_id).and_then(|s| s.answers.get_mut(answer_index)) {
                     a.notes = notes;
@@ -198,7 +211,10 @@ impl AnswerPanel {
             ui.label(RichText::new("What a strong answer covers").heading());
             widgets::answer_notes(ui, &stage, &question);
             if !answer.listen_for_ticks.is_empty() {
-                ui.label(RichText::new(format!("Your peer ticked {} listen-for item(s).", answer.listen_for_ticks.len())).color(GOOD));
+                ui.label(
+                    RichText::new(format!("Your peer ticked {} listen-for item(s).", answer.listen_for_ticks.len()))
+                        .color(GOOD),
+                );
             }
         });
     }
@@ -227,7 +243,13 @@ impl Review {
         let mut go = None;
         ui.horizontal(|ui| {
             let title = core.library.mock(&session.mock_id).map_or(session.mock_id.clone(), |m| m.title.clone());
-            ui.label(RichText::new(format!("{title} — {}", session.started_at.with_timezone(&chrono::Local).format("%a %d %b %Y %H:%M"))).heading());
+            ui.label(
+                RichText::new(format!(
+                    "{title} — {}",
+                    session.started_at.with_timezone(&chrono::Local).format("%a %d %b %Y %H:%M")
+                ))
+                .heading(),
+            );
             if ui.button("Export Markdown report").clicked() {
                 export(core, &session);
             }
@@ -257,7 +279,9 @@ impl Review {
                         format!("{}: {prompt}…", q.stage.title)
                     });
                     let mark = if answer.overrun_s > 0.0 { " (over time)" } else { "" };
-                    if ui.selectable_label(self.selected == Some(i), format!("{}. {title}{mark}", i + 1)).clicked() && self.selected != Some(i) {
+                    if ui.selectable_label(self.selected == Some(i), format!("{}. {title}{mark}", i + 1)).clicked()
+                        && self.selected != Some(i)
+                    {
                         self.selected = Some(i);
                         // A new answer: its own player (the old one stops).
                         self.panel = AnswerPanel::default();
@@ -291,14 +315,20 @@ impl Review {
                 if left.is_zero() {
                     ui.colored_label(GOOD, "Time: five minutes are up.");
                 } else {
-                    ui.add(egui::ProgressBar::new(left.as_secs_f32() / REFLECTION.as_secs_f32()).text(format!("{} left", clock(left.as_secs_f64()))).desired_width(300.0));
+                    ui.add(
+                        egui::ProgressBar::new(left.as_secs_f32() / REFLECTION.as_secs_f32())
+                            .text(format!("{} left", clock(left.as_secs_f64())))
+                            .desired_width(300.0),
+                    );
                     ui.ctx().request_repaint_after(Duration::from_millis(500));
                 }
             }
         });
         let label = ui.label(RichText::new("What I'd improve").strong());
         let mut reflection = session.reflection.clone();
-        let response = ui.add(egui::TextEdit::multiline(&mut reflection).desired_rows(6).desired_width(f32::INFINITY)).labelled_by(label.id);
+        let response = ui
+            .add(egui::TextEdit::multiline(&mut reflection).desired_rows(6).desired_width(f32::INFINITY))
+            .labelled_by(label.id);
         if response.changed() {
             if let Some(s) = core.session_mut(&session.id) {
                 s.reflection = reflection;
@@ -320,15 +350,27 @@ impl Review {
                 let over = row.spent_s > f64::from(row.budget_s);
                 ui.label(RichText::new(clock(row.spent_s)).color(if over { BAD } else { ui.visuals().text_color() }));
                 ui.label(clock(f64::from(row.budget_s)));
-                ui.label(row.average_grade.map_or("not graded".into(), |g| format!("{:.1} ({})", g, crate::store::Level::nearest(g).label())));
+                ui.label(row.average_grade.map_or("not graded".into(), |g| {
+                    format!("{:.1} ({})", g, crate::store::Level::nearest(g).label())
+                }));
                 ui.end_row();
             }
         });
         if let Some(weakest) = history::weakest_stage(std::slice::from_ref(session)) {
-            let title = core.library.stage(&weakest.mock_id, &weakest.stage_id).map_or(weakest.stage_id.clone(), |(_, s)| s.title.clone());
+            let title = core
+                .library
+                .stage(&weakest.mock_id, &weakest.stage_id)
+                .map_or(weakest.stage_id.clone(), |(_, s)| s.title.clone());
             ui.add_space(6.0);
-            ui.label(RichText::new(format!("Weakest stage this time: {title} ({:.1} of 4)", weakest.average_grade)).strong().color(WARN));
-            ui.label(format!("Re-run it tomorrow ({}): it will be on the home screen as due.", weakest.due.format("%a %d %b")));
+            ui.label(
+                RichText::new(format!("Weakest stage this time: {title} ({:.1} of 4)", weakest.average_grade))
+                    .strong()
+                    .color(WARN),
+            );
+            ui.label(format!(
+                "Re-run it tomorrow ({}): it will be on the home screen as due.",
+                weakest.due.format("%a %d %b")
+            ));
         } else {
             ui.label(RichText::new("Self-grade your answers to find the weakest stage.").weak());
         }

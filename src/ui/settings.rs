@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use eframe::egui::{self, RichText};
 
-use super::widgets::{self, BAD, GOOD, WARN};
 use super::core::ModelDownload;
+use super::widgets::{self, BAD, GOOD, WARN};
 use super::{Core, Navigate};
 use crate::audio::capture::{self, CaptureEvent, DeviceInfo, Level, RecordOptions, Recorder};
 use crate::audio::wav::TakeMarker;
@@ -38,9 +38,10 @@ pub struct SettingsScreen {
 impl SettingsScreen {
     pub fn ui(&mut self, ui: &mut egui::Ui, core: &mut Core) -> Option<Navigate> {
         if let Ok(mut picked) = self.picked.lock()
-            && let Some(path) = picked.take() {
-                self.import_dir = path.display().to_string();
-            }
+            && let Some(path) = picked.take()
+        {
+            self.import_dir = path.display().to_string();
+        }
         egui::ScrollArea::vertical().auto_shrink([false; 2]).show(ui, |ui| {
             self.model_section(ui, core);
             ui.separator();
@@ -92,7 +93,11 @@ impl SettingsScreen {
             for entry in models::CATALOG {
                 let path = core.data.models().join(entry.file_name());
                 let have = installed.iter().any(|m| m.path == path && m.info.is_ok());
-                ui.label(if entry.recommended { format!("{} (recommended)", entry.name) } else { entry.name.to_owned() });
+                ui.label(if entry.recommended {
+                    format!("{} (recommended)", entry.name)
+                } else {
+                    entry.name.to_owned()
+                });
                 ui.label(format!("{} MB", entry.size_mb));
                 ui.label(entry.speed);
                 ui.label(entry.accuracy);
@@ -102,7 +107,10 @@ impl SettingsScreen {
                     }
                 } else if core.download.as_ref().is_some_and(|d| d.name == entry.name) {
                     ui.label("downloading…");
-                } else if ui.add_enabled(core.download.is_none(), egui::Button::new(format!("Download {}", entry.name))).clicked() {
+                } else if ui
+                    .add_enabled(core.download.is_none(), egui::Button::new(format!("Download {}", entry.name)))
+                    .clicked()
+                {
                     self.start_download(core, entry.name);
                 }
                 ui.end_row();
@@ -113,7 +121,11 @@ impl SettingsScreen {
             let (done, total) = (d.done.load(Ordering::Relaxed), d.total.load(Ordering::Relaxed));
             ui.horizontal(|ui| {
                 let fraction = if total > 0 { done as f32 / total as f32 } else { 0.0 };
-                ui.add(egui::ProgressBar::new(fraction).text(format!("{}: {} of {} MB", d.name, done / 1_000_000, total.max(done) / 1_000_000)).desired_width(360.0));
+                ui.add(
+                    egui::ProgressBar::new(fraction)
+                        .text(format!("{}: {} of {} MB", d.name, done / 1_000_000, total.max(done) / 1_000_000))
+                        .desired_width(360.0),
+                );
                 if ui.button("Cancel download").clicked() {
                     d.cancel.store(true, Ordering::Relaxed);
                 }
@@ -125,7 +137,12 @@ impl SettingsScreen {
         ui.label(RichText::new("Import a faster-whisper (CTranslate2) model folder").strong());
         ui.horizontal(|ui| {
             let label = ui.label("Folder:");
-            ui.add(egui::TextEdit::singleline(&mut self.import_dir).desired_width(420.0).hint_text("…/model (with model.bin, vocabulary.txt)")).labelled_by(label.id);
+            ui.add(
+                egui::TextEdit::singleline(&mut self.import_dir)
+                    .desired_width(420.0)
+                    .hint_text("…/model (with model.bin, vocabulary.txt)"),
+            )
+            .labelled_by(label.id);
             if ui.button("Browse…").clicked() {
                 let picked = Arc::clone(&self.picked);
                 let ctx = ui.ctx().clone();
@@ -144,7 +161,10 @@ impl SettingsScreen {
         ui.label(RichText::new("Or use any whisper.cpp ggml file").strong());
         ui.horizontal(|ui| {
             let label = ui.label("File:");
-            ui.add(egui::TextEdit::singleline(&mut self.custom_file).desired_width(420.0).hint_text("…/ggml-base.en.bin")).labelled_by(label.id);
+            ui.add(
+                egui::TextEdit::singleline(&mut self.custom_file).desired_width(420.0).hint_text("…/ggml-base.en.bin"),
+            )
+            .labelled_by(label.id);
             if ui.add_enabled(!self.custom_file.trim().is_empty(), egui::Button::new("Use this file")).clicked() {
                 let path = PathBuf::from(self.custom_file.trim());
                 match ggml::validate(&path) {
@@ -258,7 +278,13 @@ impl SettingsScreen {
                 choice = Some(None);
             }
             for device in self.devices.iter().flatten() {
-                if ui.selectable_label(selected.as_deref() == Some(&device.id), format!("{} ({})", device.name, device.id)).clicked() {
+                if ui
+                    .selectable_label(
+                        selected.as_deref() == Some(&device.id),
+                        format!("{} ({})", device.name, device.id),
+                    )
+                    .clicked()
+                {
                     choice = Some(Some(device.id.clone()));
                 }
             }
@@ -270,31 +296,29 @@ impl SettingsScreen {
         if ui.button("Refresh devices").clicked() {
             self.devices = None;
         }
-        ui.horizontal(|ui| {
-            match &mut self.mic_test {
-                None => {
-                    if ui.button("Test the microphone").clicked() {
-                        self.start_mic_test(core);
+        ui.horizontal(|ui| match &mut self.mic_test {
+            None => {
+                if ui.button("Test the microphone").clicked() {
+                    self.start_mic_test(core);
+                }
+            }
+            Some(test) => {
+                let mut failed = None;
+                while let Ok(event) = test.recorder.events.try_recv() {
+                    match event {
+                        CaptureEvent::Level(level) => test.level = Some(level),
+                        CaptureEvent::FailedToStart(err) | CaptureEvent::Finished(Err((_, err))) => failed = Some(err),
+                        _ => {}
                     }
                 }
-                Some(test) => {
-                    let mut failed = None;
-                    while let Ok(event) = test.recorder.events.try_recv() {
-                        match event {
-                            CaptureEvent::Level(level) => test.level = Some(level),
-                            CaptureEvent::FailedToStart(err) | CaptureEvent::Finished(Err((_, err))) => failed = Some(err),
-                            _ => {}
-                        }
-                    }
-                    widgets::level_meter(ui, test.level.as_ref());
-                    let stop = ui.button("Stop the test").clicked();
-                    ui.ctx().request_repaint_after(std::time::Duration::from_millis(50));
-                    if let Some(err) = failed {
-                        core.error(err);
-                        self.mic_test = None;
-                    } else if stop {
-                        self.mic_test = None;
-                    }
+                widgets::level_meter(ui, test.level.as_ref());
+                let stop = ui.button("Stop the test").clicked();
+                ui.ctx().request_repaint_after(std::time::Duration::from_millis(50));
+                if let Some(err) = failed {
+                    core.error(err);
+                    self.mic_test = None;
+                } else if stop {
+                    self.mic_test = None;
                 }
             }
         });

@@ -20,7 +20,8 @@ pub fn model_badge(ui: &mut egui::Ui, core: &Core) {
     } else if let Some(info) = &m.info {
         ui.label(RichText::new(format!("model: {}", info.describe())).weak());
     } else if m.error.is_some() {
-        ui.label(RichText::new("no transcription model").color(WARN)).on_hover_text(m.error.clone().unwrap_or_default());
+        ui.label(RichText::new("no transcription model").color(WARN))
+            .on_hover_text(m.error.clone().unwrap_or_default());
     }
 }
 
@@ -149,7 +150,12 @@ pub fn answer_notes(ui: &mut egui::Ui, stage: &Stage, question: &Question) {
 
 /// This question's rubric rows with their level descriptions, and a
 /// self-grade selector per signal. Returns true when a grade changed.
-pub fn rubric_grades(ui: &mut egui::Ui, library: &Library, question: &Question, grades: &mut std::collections::BTreeMap<String, Grade>) -> bool {
+pub fn rubric_grades(
+    ui: &mut egui::Ui,
+    library: &Library,
+    question: &Question,
+    grades: &mut std::collections::BTreeMap<String, Grade>,
+) -> bool {
     let mut changed = false;
     for signal_id in &question.signals {
         let Some(signal) = library.signal(signal_id) else { continue };
@@ -158,7 +164,8 @@ pub fn rubric_grades(ui: &mut egui::Ui, library: &Library, question: &Question, 
         egui::Grid::new(("rubric", signal_id)).num_columns(2).striped(true).max_col_width(text_width).show(ui, |ui| {
             for (level, cell) in Grade::ALL.iter().zip(signal.cells()) {
                 let selected = grades.get(signal_id) == Some(level);
-                let response = ui.selectable_label(selected, level.label()).on_hover_text(format!("{}: {cell}", signal.name));
+                let response =
+                    ui.selectable_label(selected, level.label()).on_hover_text(format!("{}: {cell}", signal.name));
                 if response.clicked() {
                     grades.insert(signal_id.clone(), *level);
                     changed = true;
@@ -198,22 +205,36 @@ fn word_note(feedback: Option<&Feedback>, start: f64, text: &str) -> Option<(Col
 /// The transcript as clickable words; fillers, I/we, numbers and red flags
 /// highlighted with a hover note; audio-detected fillers shown inline.
 /// Returns the time of a clicked word. `playhead` marks the word being spoken.
-pub fn transcript_words(ui: &mut egui::Ui, transcript: &Transcript, feedback: Option<&Feedback>, playhead: Option<f64>) -> Option<f64> {
+pub fn transcript_words(
+    ui: &mut egui::Ui,
+    transcript: &Transcript,
+    feedback: Option<&Feedback>,
+    playhead: Option<f64>,
+) -> Option<f64> {
     if transcript.no_speech {
         ui.colored_label(WARN, "No speech detected in this take.");
         return None;
     }
     let mut clicked = None;
     let audio_fillers: Vec<(f64, String)> = feedback
-        .map(|f| f.fillers.items.iter().filter(|i| i.source == FillerSource::Audio).map(|i| (i.start, i.word.clone())).collect())
+        .map(|f| {
+            f.fillers
+                .items
+                .iter()
+                .filter(|i| i.source == FillerSource::Audio)
+                .map(|i| (i.start, i.word.clone()))
+                .collect()
+        })
         .unwrap_or_default();
     let mut next_audio = 0;
     ui.horizontal_wrapped(|ui| {
         for word in &transcript.words {
             while next_audio < audio_fillers.len() && audio_fillers[next_audio].0 <= word.start {
                 let (at, filler) = &audio_fillers[next_audio];
-                ui.label(RichText::new(format!("({filler})")).color(WARN).italics())
-                    .on_hover_text(format!("'{filler}' heard in the audio at {} (whisper leaves these out)", clock(*at)));
+                ui.label(RichText::new(format!("({filler})")).color(WARN).italics()).on_hover_text(format!(
+                    "'{filler}' heard in the audio at {} (whisper leaves these out)",
+                    clock(*at)
+                ));
                 next_audio += 1;
             }
             let mut text = RichText::new(&word.word);
@@ -233,7 +254,8 @@ pub fn transcript_words(ui: &mut egui::Ui, transcript: &Transcript, feedback: Op
             }
         }
         for (at, filler) in &audio_fillers[next_audio..] {
-            ui.label(RichText::new(format!("({filler})")).color(WARN).italics()).on_hover_text(format!("'{filler}' heard at {}", clock(*at)));
+            ui.label(RichText::new(format!("({filler})")).color(WARN).italics())
+                .on_hover_text(format!("'{filler}' heard at {}", clock(*at)));
         }
     });
     clicked
@@ -252,24 +274,73 @@ pub fn feedback_view(ui: &mut egui::Ui, f: &Feedback) {
         row("Words", format!("{}", f.words));
         row("Pace", format!("{:.0} wpm ({:.0} while speaking)", f.wpm, f.articulation_wpm));
         let by: Vec<String> = f.fillers.by_word.iter().map(|(w, n)| format!("{w} ×{n}")).collect();
-        row("Fillers", format!("{} · {:.1}/min · {:.1}/100 words {}", f.fillers.total, f.fillers.per_min, f.fillers.per_100_words, if by.is_empty() { String::new() } else { format!("({})", by.join(", ")) }));
-        row("Pauses ≥ 2 s", format!("{} · longest {:.1} s · {:.0}% silent", f.pauses.count, f.pauses.longest_s, f.pauses.silent_share * 100.0));
-        row("I / we", format!("{} / {}{}", f.i_words, f.we_words, f.i_share.map_or(String::new(), |s| format!(" ({:.0}% I)", s * 100.0))));
+        row(
+            "Fillers",
+            format!(
+                "{} · {:.1}/min · {:.1}/100 words {}",
+                f.fillers.total,
+                f.fillers.per_min,
+                f.fillers.per_100_words,
+                if by.is_empty() { String::new() } else { format!("({})", by.join(", ")) }
+            ),
+        );
+        row(
+            "Pauses ≥ 2 s",
+            format!(
+                "{} · longest {:.1} s · {:.0}% silent",
+                f.pauses.count,
+                f.pauses.longest_s,
+                f.pauses.silent_share * 100.0
+            ),
+        );
+        row(
+            "I / we",
+            format!(
+                "{} / {}{}",
+                f.i_words,
+                f.we_words,
+                f.i_share.map_or(String::new(), |s| format!(" ({:.0}% I)", s * 100.0))
+            ),
+        );
         if let Some(star) = &f.star {
             row(
                 "STAR (s)",
-                format!("S {:.0} · T {:.0} · A {:.0} · R {:.0}", star.situation.seconds, star.task.seconds, star.action.seconds, star.result.seconds),
+                format!(
+                    "S {:.0} · T {:.0} · A {:.0} · R {:.0}",
+                    star.situation.seconds, star.task.seconds, star.action.seconds, star.result.seconds
+                ),
             );
         }
-        row("Numbers", if f.numbers.is_empty() { "none".into() } else { f.numbers.iter().map(|n| n.text.clone()).collect::<Vec<_>>().join(", ") });
+        row(
+            "Numbers",
+            if f.numbers.is_empty() {
+                "none".into()
+            } else {
+                f.numbers.iter().map(|n| n.text.clone()).collect::<Vec<_>>().join(", ")
+            },
+        );
         if !(f.key_points.covered.is_empty() && f.key_points.missed.is_empty()) {
-            row("Key points said", if f.key_points.covered.is_empty() { "none".into() } else { f.key_points.covered.join(", ") });
-            row("Key points missed", if f.key_points.missed.is_empty() { "none".into() } else { f.key_points.missed.join(", ") });
+            row(
+                "Key points said",
+                if f.key_points.covered.is_empty() { "none".into() } else { f.key_points.covered.join(", ") },
+            );
+            row(
+                "Key points missed",
+                if f.key_points.missed.is_empty() { "none".into() } else { f.key_points.missed.join(", ") },
+            );
         }
         row("Trade-off phrases", format!("{}", f.tradeoffs.len()));
         row("Hedges", format!("{}", f.hedges.len()));
         if let Some(budget) = f.budget_s {
-            row("Budget", format!("{} of {}{}", clock(f.duration_s), clock(f64::from(budget)), if f.overrun_s > 0.0 { format!(", over by {}", clock(f.overrun_s)) } else { String::new() }));
+            row(
+                "Budget",
+                format!(
+                    "{} of {}{}",
+                    clock(f.duration_s),
+                    clock(f64::from(budget)),
+                    if f.overrun_s > 0.0 { format!(", over by {}", clock(f.overrun_s)) } else { String::new() }
+                ),
+            );
         }
     });
     ui.add_space(6.0);

@@ -80,7 +80,9 @@ pub fn rms(samples: &[f32]) -> f32 {
 /// around it. Returns (lag in samples, correlation).
 pub fn best_alignment(haystack: &[f32], needle: &[f32], max_lag: usize) -> (usize, f32) {
     const FRAME: usize = 160;
-    let envelope = |x: &[f32]| -> Vec<f32> { x.chunks(FRAME).map(|c| c.iter().map(|s| s.abs()).sum::<f32>() / c.len() as f32).collect() };
+    let envelope = |x: &[f32]| -> Vec<f32> {
+        x.chunks(FRAME).map(|c| c.iter().map(|s| s.abs()).sum::<f32>() / c.len() as f32).collect()
+    };
     let (eh, en) = (envelope(haystack), envelope(needle));
     let correlation = |a: &[f32], b: &[f32]| -> f32 {
         let n = a.len().min(b.len());
@@ -115,7 +117,8 @@ pub fn test_model(test: &str) -> Option<PathBuf> {
     if path.exists() {
         return Some(path);
     }
-    let message = format!("{test}: needs the test model {}: run scripts/test.sh (or scripts/test-model.sh)", path.display());
+    let message =
+        format!("{test}: needs the test model {}: run scripts/test.sh (or scripts/test-model.sh)", path.display());
     assert!(!in_ci(), "{message}");
     eprintln!("SKIPPED {message}");
     None
@@ -124,7 +127,11 @@ pub fn test_model(test: &str) -> Option<PathBuf> {
 /// Runs the app's CLI and returns (success, stdout, stderr).
 pub fn run_cli(args: &[&std::ffi::OsStr]) -> (bool, String, String) {
     let out = Command::new(bin()).args(args).output().expect("run interview-coach");
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// The clip the transcription accuracy is measured on.
