@@ -9,11 +9,11 @@ use clap::{Parser, Subcommand};
 
 use crate::audio::{capture, wav};
 use crate::content::{self, Library, Mock, Question, Stage};
+use crate::model::{catalog as models, convert};
 use crate::paths::{DATA_DIR_ENV, DataDir};
 use crate::settings::Settings;
 use crate::store::{Session, Store, takes};
 use crate::transcribe::worker::{self, WorkerClient};
-use crate::transcribe::{convert, models};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -204,7 +204,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Record { seconds, out, device, question, session, transcribe, engine } => {
-            recover_takes(&data);
             let engine = transcribe.then_some(engine);
             record_command(&data, seconds, out, device, question, session, engine.as_ref())
         }
@@ -351,7 +350,7 @@ fn analyze_command(
         ),
         None => None,
     };
-    let config = crate::analysis::Config::from(&Settings::load(data).0);
+    let config = Settings::load(data).0.analysis_config();
     let given: Option<crate::transcribe::Transcript> =
         match transcript_file {
             Some(path) => {
@@ -367,15 +366,12 @@ fn analyze_command(
     let mut failed = false;
     for file in files {
         let result = (|| -> Result<crate::analysis::Feedback> {
-            let (samples, rate) = wav::read_mono(file)?;
-            let samples = crate::audio::resample::resample_clip(&samples, rate)?;
             let transcript = match (&given, worker.as_mut()) {
                 (Some(t), _) => t.clone(),
                 (None, Some((client, threads))) => client.transcribe_file(file, *threads)?,
                 (None, None) => bail!("no transcript and no transcriber"),
             };
-            let context = question.map(|q| crate::analysis::QuestionContext::of(q.question));
-            Ok(crate::analysis::analyze(&transcript, Some(&samples), context, &config))
+            Ok(crate::pipeline::answer::feedback(&transcript, Some(file), question.map(|q| q.question), &config)?)
         })();
         match result {
             Ok(feedback) => {
@@ -387,7 +383,7 @@ fn analyze_command(
                 } else {
                     writeln!(out, "{}", file.display())?;
                     for advice in &feedback.advice {
-                        writeln!(out, "  {} {}", if advice.warn { "!" } else { "·" }, advice.text)?;
+                        writeln!(out, "  {} {}", if advice.warn() { "!" } else { "·" }, advice.text())?;
                     }
                 }
             }
@@ -472,17 +468,17 @@ fn model_command(data: &DataDir, cmd: ModelCommand) -> Result<ExitCode> {
                             .map(|n| n.to_string_lossy().into_owned())
                             .unwrap_or_else(|| "imported".into())
                     });
-                    crate::store::create_private_dir(&data.models())?;
+                    crate::util::atomic::create_private_dir(&data.models())?;
                     data.models().join(format!("ggml-{name}.bin"))
                 }
             };
             let summary = convert::convert_ct2(&ct2_dir, &dest)?;
-            let info = crate::transcribe::ggml::validate(&dest)?;
+            let info = crate::model::ggml::validate(&dest)?;
             writeln!(out, "imported {} ({}, {} tensors)", summary.out.display(), info.describe(), summary.tensors)?;
             Ok(ExitCode::SUCCESS)
         }
         ModelCommand::Use { path } => {
-            let info = crate::transcribe::ggml::validate(&path)?;
+            let info = crate::model::ggml::validate(&path)?;
             let path = path.canonicalize().unwrap_or(path);
             let (mut settings, _) = Settings::load(data);
             settings.model = Some(path.clone());
@@ -522,36 +518,23 @@ fn record_command(
     if !(seconds > 0.0 && seconds.is_finite()) {
         bail!("--seconds must be more than 0");
     }
-    let store = Store::new(data.sessions());
-    // Into a session: the answer is saved before recording starts, so a crash
-    // leaves a take that the next start repairs and gives back to it.
-    let mut filed: Option<(Session, usize)> = None;
-    let (path, marker) = match (&question, out) {
-        (Some(question_id), _) => {
-            let library = load_library(data);
-            let q = library
-                .question(question_id)
-                .with_context(|| format!("no question \"{question_id}\"; see `interview-coach content list`"))?;
-            let budget = q.question.budget_s;
-            let mut session = match &session_id {
-                Some(id) => store.load(id)?,
-                None => {
-                    let mut session = Session::new(&q.mock.id, None, crate::store::Mode::Solo, chrono::Utc::now());
-                    store.make_unique(&mut session);
-                    session
-                }
-            };
-            let (index, path, marker) =
-                takes::begin_answer(&store, &mut session, question_id, budget, chrono::Utc::now())?;
-            filed = Some((session, index));
-            (path, marker)
-        }
-        (None, Some(out)) => (out, wav::TakeMarker { started_at: chrono::Utc::now(), ..Default::default() }),
+    match (question, out) {
+        (Some(question), _) => record_answer(data, seconds, device, &question, session_id.as_deref(), transcribe),
+        (None, Some(out)) => record_file(seconds, device, out),
         (None, None) => bail!("give --out FILE.wav or --question ID"),
-    };
+    }
+}
 
+/// A plain recording, outside any session.
+fn record_file(seconds: f64, device: Option<String>, out: PathBuf) -> Result<ExitCode> {
     let recorder = capture::Recorder::start(
-        capture::RecordOptions { device, out: path.clone(), marker, max_seconds: Some(seconds), stream_audio: false },
+        capture::RecordOptions {
+            source: capture::Source::Device(device),
+            out: out.clone(),
+            marker: wav::TakeMarker { started_at: chrono::Utc::now(), ..Default::default() },
+            max_seconds: Some(seconds),
+            sink: None,
+        },
         std::sync::Arc::new(|| {}),
     );
     let result = loop {
@@ -559,17 +542,11 @@ fn record_command(
             Ok(capture::CaptureEvent::Started { device, sample_rate, channels, format }) => {
                 eprintln!(
                     "recording from {device} ({sample_rate} Hz, {channels} ch, {format}) for {seconds} s into {}",
-                    path.display()
+                    out.display()
                 );
             }
             Ok(capture::CaptureEvent::Finished(result)) => break result,
-            Ok(capture::CaptureEvent::FailedToStart(err)) => {
-                if let Some((mut session, index)) = filed {
-                    session.answers.remove(index);
-                    store.save(&session)?;
-                }
-                return Err(err.into());
-            }
+            Ok(capture::CaptureEvent::FailedToStart(err)) => return Err(err.into()),
             Ok(_) => {}
             Err(_) => bail!("the recorder stopped without a result"),
         }
@@ -578,34 +555,6 @@ fn record_command(
         Ok(take) => (take, None),
         Err((take, err)) => (take, Some(err)),
     };
-    if let Some((mut session, index)) = filed {
-        let answer = &mut session.answers[index];
-        answer.set_duration(take.duration_s);
-        answer.stopped_at = Some(chrono::Utc::now());
-        answer.capture_error = error.as_ref().map(|e| e.to_string());
-        store.save(&session)?;
-        println!("session {}: answer {} recorded", session.id, index + 1);
-        if let Some(engine) = transcribe {
-            let (mut client, threads) = start_worker(data, engine)?;
-            let transcript = client.transcribe_file(&take.path, threads)?;
-            let (samples, rate) = wav::read_mono(&take.path)?;
-            let samples = crate::audio::resample::resample_clip(&samples, rate)?;
-            let library = load_library(data);
-            let context = library
-                .question(&session.answers[index].question_id)
-                .map(|q| crate::analysis::QuestionContext::of(q.question));
-            let config = crate::analysis::Config::from(&Settings::load(data).0);
-            let feedback = crate::analysis::analyze(&transcript, Some(&samples), context, &config);
-            println!("\"{}\"", transcript.text);
-            for advice in &feedback.advice {
-                println!("  {} {}", if advice.warn { "!" } else { "·" }, advice.text);
-            }
-            let answer = &mut session.answers[index];
-            answer.transcript = Some(transcript);
-            answer.feedback = Some(feedback);
-            store.save(&session)?;
-        }
-    }
     println!("{}: {:.2} s", take.path.display(), take.duration_s);
     if let Some(warning) = take.dropped_warning() {
         eprintln!("warning: {warning}");
@@ -613,6 +562,105 @@ fn record_command(
     match error {
         None => Ok(ExitCode::SUCCESS),
         Some(err) => Err(err.into()),
+    }
+}
+
+/// An answer recorded into a session through the same pipeline as the app:
+/// saved before the take starts (a crash leaves a take the next start gives
+/// back), then, with `--transcribe`, streamed to whisper and analysed.
+fn record_answer(
+    data: &DataDir,
+    seconds: f64,
+    device: Option<String>,
+    question: &str,
+    session_id: Option<&str>,
+    transcribe: Option<&EngineArgs>,
+) -> Result<ExitCode> {
+    use crate::pipeline::practice::{Practice, PracticeCommand, PracticeEvent, TakeOptions, TakeState};
+    let mut coach = crate::pipeline::Coach::new(data.clone(), std::sync::Arc::new(|| {}), worker::worker_exe());
+    // Recovery and reading the sessions come first, as in the app.
+    while !coach.sessions_loaded() {
+        coach.wait(std::time::Duration::from_millis(50));
+    }
+    print_notices(&mut coach);
+    if let Some(engine) = transcribe {
+        coach.load_model(Some(resolve_model(data, engine.model.as_ref())?));
+        if let Some(threads) = engine.threads {
+            coach.set_threads(threads.max(1));
+        }
+    }
+    let mut practice = Practice::single(&mut coach, question, session_id)?;
+    let device = device.or_else(|| coach.settings.input_device.clone());
+    practice.set_options(TakeOptions {
+        source: capture::Source::Device(device),
+        max_seconds: Some(seconds),
+        transcribe: transcribe.is_some(),
+    });
+    practice.handle(&mut coach, PracticeCommand::Start);
+    let mut recorded = None;
+    while recorded.is_none() {
+        coach.wait(std::time::Duration::from_millis(50));
+        for event in practice.poll(&mut coach) {
+            match event {
+                PracticeEvent::Started { device, sample_rate, channels, format } => {
+                    eprintln!("recording from {device} ({sample_rate} Hz, {channels} ch, {format}) for {seconds} s");
+                }
+                PracticeEvent::Recorded { answer_id, duration_s, error, warning } => {
+                    recorded = Some((answer_id, duration_s, error, warning));
+                }
+                PracticeEvent::FailedToStart(message) => {
+                    coach.flush(std::time::Duration::from_secs(5));
+                    bail!("{message}");
+                }
+            }
+        }
+    }
+    let Some((answer_id, duration_s, error, warning)) = recorded else {
+        bail!("the recorder stopped without a result")
+    };
+    if transcribe.is_some() {
+        while practice.state(&coach) == TakeState::Transcribing {
+            coach.wait(std::time::Duration::from_millis(100));
+        }
+    }
+    // Every save queued so far lands before the command ends.
+    coach.flush(std::time::Duration::from_secs(30));
+    let session_id = practice.session_id().to_owned();
+    let session = coach.session(&session_id).cloned();
+    let answer = session.as_ref().and_then(|s| Some((s.answer_index(&answer_id)?, s.answer(&answer_id)?.clone())));
+    if let Some((index, answer)) = &answer {
+        println!("session {session_id}: answer {} recorded", index + 1);
+        if let Some(transcript) = &answer.transcript {
+            println!("\"{}\"", transcript.text);
+        }
+        for advice in answer.feedback.iter().flat_map(|f| &f.advice) {
+            println!("  {} {}", if advice.warn() { "!" } else { "·" }, advice.text());
+        }
+        if let Some(path) = &answer.wav {
+            println!("{}: {duration_s:.2} s", data.sessions().join(&session_id).join(path).display());
+        }
+    }
+    print_notices(&mut coach);
+    if let Some(warning) = warning {
+        eprintln!("warning: {warning}");
+    }
+    if let Some(err) = error {
+        bail!("{err}");
+    }
+    if transcribe.is_some() && answer.as_ref().is_none_or(|(_, a)| a.transcription_error.is_some()) {
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the coach's notices on stderr (what failed is also in the exit code).
+fn print_notices(coach: &mut crate::pipeline::Coach) {
+    for notice in coach.take_notices() {
+        if notice.error {
+            eprintln!("warning: {}", notice.text);
+        } else {
+            eprintln!("{}", notice.text);
+        }
     }
 }
 

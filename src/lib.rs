@@ -1,15 +1,18 @@
 //! interview-coach: rehearse job interviews out loud, privately.
 //!
-//! The domain core (`content`, `audio`, `transcribe`, `analysis`, `store`)
-//! knows nothing of the UI; `ui` is a thin egui layer over it and `cli` a
-//! thin command-line layer.
+//! Layers, each using only those below it (see ARCHITECTURE.md):
+//! `util`, `paths` < `content`, `audio` < `transcribe`, `analysis`, `model`
+//! < `store`, `settings` < `pipeline` (the path of one answer) < `ui`, `cli`.
 
 pub mod analysis;
 pub mod audio;
 pub mod cli;
 pub mod content;
+pub mod model;
 pub mod paths;
+pub mod pipeline;
 pub mod settings;
 pub mod store;
 pub mod transcribe;
 pub mod ui;
+pub mod util;

@@ -4,25 +4,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis;
 use crate::paths::DataDir;
-use crate::store::write_atomic;
-
-/// The filler words counted by default.
-pub const DEFAULT_FILLERS: [&str; 13] = [
-    "um",
-    "uh",
-    "er",
-    "ah",
-    "hmm",
-    "like",
-    "you know",
-    "basically",
-    "actually",
-    "literally",
-    "sort of",
-    "kind of",
-    "I mean",
-];
+use crate::util::atomic::{create_private_dir, write_atomic};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -46,9 +30,9 @@ impl Default for Settings {
             model: None,
             threads: None,
             input_device: None,
-            fillers: DEFAULT_FILLERS.iter().map(|s| (*s).to_owned()).collect(),
-            pace_min_wpm: 130.0,
-            pace_max_wpm: 170.0,
+            fillers: analysis::DEFAULT_FILLERS.iter().map(|s| (*s).to_owned()).collect(),
+            pace_min_wpm: analysis::DEFAULT_PACE_WPM.0,
+            pace_max_wpm: analysis::DEFAULT_PACE_WPM.1,
             dark_mode: true,
         }
     }
@@ -84,9 +68,19 @@ impl Settings {
     pub fn save(&self, data: &DataDir) -> Result<(), SettingsError> {
         let path = data.settings_file();
         let err = |reason: String| SettingsError::Write { path: path.clone(), reason };
-        crate::store::create_private_dir(data.root()).map_err(|e| err(e.to_string()))?;
+        create_private_dir(data.root()).map_err(|e| err(e.to_string()))?;
         let json = serde_json::to_vec_pretty(self).map_err(|e| err(e.to_string()))?;
         write_atomic(&path, &json).map_err(|e| err(e.to_string()))
+    }
+
+    /// The feedback parameters these settings choose.
+    pub fn analysis_config(&self) -> analysis::Config {
+        analysis::Config {
+            fillers: self.fillers.clone(),
+            pace_min_wpm: self.pace_min_wpm,
+            pace_max_wpm: self.pace_max_wpm,
+            ..analysis::Config::default()
+        }
     }
 
     pub fn threads(&self) -> usize {

@@ -9,7 +9,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use interview_coach::transcribe::models::{self, DownloadError};
+use interview_coach::model::catalog::{self as models, DownloadError};
 
 /// Serves `body` at any path; honours `Range: bytes=N-`. The first
 /// `cut_first` responses stop after half the body (a dropped connection).

@@ -72,7 +72,7 @@ fn a_whole_practice_loop_with_real_speech() {
     let speech = espeak(dir.path(), "answer", script, "en-us", 150);
 
     let mut h = harness(dir.path());
-    step_until(&mut h, "the model to load", Duration::from_secs(60), |app| app.core.model.info.is_some());
+    step_until(&mut h, "the model to load", Duration::from_secs(60), |app| app.core.model().info.is_some());
 
     // Start mock 3: behavioral questions get STAR and I/we feedback.
     h.get_by_label("Start Mock 3 — Behavioral & Leadership").click();
@@ -102,12 +102,12 @@ fn a_whole_practice_loop_with_real_speech() {
     }
     h.key_press(egui::Key::Space);
     step_until(&mut h, "the transcript and feedback", Duration::from_secs(90), |app| {
-        app.core.sessions.iter().flat_map(|s| &s.answers).any(|a| a.feedback.is_some())
+        app.core.sessions().iter().flat_map(|s| &s.answers).any(|a| a.feedback.is_some())
     });
     settle(&mut h);
 
     // Review: transcript beside the notes, metrics with advice.
-    let answer = app(&h).core.sessions.last().expect("session").answers[0].clone();
+    let answer = app(&h).core.sessions().last().expect("session").answers[0].clone();
     let transcript = answer.transcript.as_ref().expect("transcript");
     let error_rate = wer(script, &transcript.text);
     println!("recorded through the app, WER {:.1}%: {}", error_rate * 100.0, transcript.text);
@@ -116,9 +116,9 @@ fn a_whole_practice_loop_with_real_speech() {
     // A take stopped with Space closed cleanly: no error saved or shown.
     assert_eq!(answer.capture_error, None);
     assert!(
-        !app(&h).core.notices.iter().any(|n| n.error),
+        !app(&h).core.notices().iter().any(|n| n.error),
         "{:?}",
-        app(&h).core.notices.iter().map(|n| &n.text).collect::<Vec<_>>()
+        app(&h).core.notices().iter().map(|n| &n.text).collect::<Vec<_>>()
     );
     h.get_by_label("Strong answer");
     h.get_by_label_contains("words per minute");
@@ -142,7 +142,7 @@ fn a_whole_practice_loop_with_real_speech() {
     // Self-grade the first signal "Senior", and write a note.
     h.get_all_by_label("Senior").next().expect("a Senior button").click();
     settle(&mut h);
-    let session_id = app(&h).core.sessions.last().expect("session").id.clone();
+    let session_id = app(&h).core.sessions().last().expect("session").id.clone();
     let graded = app(&h).core.session(&session_id).expect("session").answers[0].grades.clone();
     assert_eq!(graded.values().next().map(|l| l.label()), Some("Senior"));
 
@@ -188,7 +188,7 @@ fn screens_work_without_a_model_or_microphone_and_report_bad_files() {
     // The sessions are read in the background; the window is usable at once.
     h.step();
     h.get_by_label("Start Mock 1 — Technical Phone Screen");
-    step_until(&mut h, "the sessions to be read", Duration::from_secs(10), |app| app.core.sessions_loaded);
+    step_until(&mut h, "the sessions to be read", Duration::from_secs(10), |app| app.core.sessions_loaded());
     settle_checked(&mut h);
     h.get_by_label("Start Mock 1 — Technical Phone Screen");
     h.get_by_label("Start Mock 2 — System Design");

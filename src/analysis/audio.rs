@@ -1,15 +1,18 @@
 //! What the audio itself says: where the speaker is silent. Word times from
 //! whisper are too loose for pauses; the signal's energy is not.
 
+use crate::util::SAMPLE_RATE;
+use crate::util::level::{self, Levels};
+
 /// 30 ms analysis frames at 16 kHz.
-const FRAME: usize = 480;
-const FRAME_S: f64 = FRAME as f64 / 16_000.0;
+const FRAME: usize = SAMPLE_RATE as usize * 3 / 100;
+const FRAME_S: f64 = FRAME as f64 / SAMPLE_RATE as f64;
 /// A gap shorter than this is part of speaking (between words, breaths).
 pub const SHORT_GAP_S: f64 = 0.3;
 
 /// Silent stretches of at least `min_s` seconds (start, end), and whether
 /// each frame is speech. Silence is judged against the take's own speech
-/// level (26 dB below its loud frames), with an absolute floor.
+/// level (`util::level`: 26 dB below its loud frames), with an absolute floor.
 pub fn silences(samples: &[f32], min_s: f64) -> Vec<(f64, f64)> {
     let voiced = voiced_frames(samples);
     let mut out = Vec::new();
@@ -18,7 +21,8 @@ pub fn silences(samples: &[f32], min_s: f64) -> Vec<(f64, f64)> {
         match (v, run_start) {
             (false, None) => run_start = Some(i),
             (true, Some(start)) => {
-                let (s, e) = (start as f64 * FRAME_S, (i as f64 * FRAME_S).min(samples.len() as f64 / 16_000.0));
+                let (s, e) =
+                    (start as f64 * FRAME_S, (i as f64 * FRAME_S).min(samples.len() as f64 / f64::from(SAMPLE_RATE)));
                 if e - s >= min_s {
                     out.push((s, e));
                 }
@@ -31,22 +35,15 @@ pub fn silences(samples: &[f32], min_s: f64) -> Vec<(f64, f64)> {
 }
 
 pub fn voiced_frames(samples: &[f32]) -> Vec<bool> {
-    let rms: Vec<f32> =
-        samples.chunks(FRAME).map(|f| (f.iter().map(|s| s * s).sum::<f32>() / f.len() as f32).sqrt()).collect();
-    if rms.is_empty() {
-        return Vec::new();
-    }
-    let mut sorted = rms.clone();
-    sorted.sort_by(f32::total_cmp);
-    let loud = sorted[(sorted.len() * 9 / 10).min(sorted.len() - 1)];
-    let threshold = (loud * 0.05).max(0.003);
+    let rms = level::frame_rms(samples, FRAME);
+    let threshold = Levels::of(&rms).pause_threshold();
     rms.iter().map(|&r| r > threshold).collect()
 }
 
 /// Seconds of speaking: the take minus silences longer than a short gap,
 /// and minus the silence before the first and after the last sound.
 pub fn speaking_time(samples: &[f32]) -> f64 {
-    let duration = samples.len() as f64 / 16_000.0;
+    let duration = samples.len() as f64 / f64::from(SAMPLE_RATE);
     let silent: f64 = silences(samples, SHORT_GAP_S).iter().map(|(s, e)| e - s).sum();
     (duration - silent).max(0.0)
 }

@@ -20,8 +20,22 @@ pub struct Mention {
 pub struct Quantity {
     pub text: String,
     pub start: f64,
-    /// percent, ratio ("10x"), duration, rate, money, size, or count.
-    pub kind: String,
+    pub kind: QuantityKind,
+}
+
+/// What a quantity measures, from its unit; the JSON names are the strings saved before this was an enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuantityKind {
+    Percent,
+    /// "10x", "3 times".
+    Ratio,
+    Duration,
+    Rate,
+    Money,
+    Size,
+    /// A bare number, or a number of things ("3 partitions").
+    Count,
 }
 
 const NUMBER_WORDS: [&str; 32] = [
@@ -59,22 +73,22 @@ const NUMBER_WORDS: [&str; 32] = [
     "billions",
 ];
 
-fn unit_kind(word: &str) -> Option<&'static str> {
+fn unit_kind(word: &str) -> Option<QuantityKind> {
     unit_kind_exact(word).or_else(|| word.strip_suffix('s').and_then(unit_kind_exact))
 }
 
-fn unit_kind_exact(w: &str) -> Option<&'static str> {
+fn unit_kind_exact(w: &str) -> Option<QuantityKind> {
     Some(match w {
-        "percent" | "%" | "percentage" => "percent",
-        "x" | "time" => "ratio",
+        "percent" | "%" | "percentage" => QuantityKind::Percent,
+        "x" | "time" => QuantityKind::Ratio,
         "ms" | "millisecond" | "second" | "sec" | "minute" | "min" | "hour" | "day" | "week" | "month" | "year" => {
-            "duration"
+            QuantityKind::Duration
         }
         "qp" | "rp" | "tp" | "request" | "transaction" | "event" | "message" | "order" | "user" | "customer"
-        | "call" | "per" => "rate",
-        "dollar" | "euro" | "pound" | "buck" => "money",
+        | "call" | "per" => QuantityKind::Rate,
+        "dollar" | "euro" | "pound" | "buck" => QuantityKind::Money,
         "kb" | "mb" | "gb" | "tb" | "pb" | "byte" | "kilobyte" | "megabyte" | "gigabyte" | "terabyte" | "row"
-        | "record" => "size",
+        | "record" => QuantityKind::Size,
         _ => return None,
     })
 }
@@ -104,15 +118,15 @@ pub fn quantities(tokens: &[Token]) -> Vec<Quantity> {
             i += 1;
         }
         let mut kind = if tokens[start].text.starts_with('$') {
-            "money"
+            QuantityKind::Money
         } else if tokens[start].text.ends_with('%') {
-            "percent"
+            QuantityKind::Percent
         } else if tokens[start].text.ends_with('x') {
-            "ratio"
+            QuantityKind::Ratio
         } else {
-            "count"
+            QuantityKind::Count
         };
-        if kind == "count"
+        if kind == QuantityKind::Count
             && tokens[i].after.is_none()
             && let Some(next) = tokens.get(i + 1)
         {
@@ -125,7 +139,7 @@ pub fn quantities(tokens: &[Token]) -> Vec<Quantity> {
             }
         }
         let text = tokens[start..=i].iter().map(|t| t.text.as_str()).collect::<Vec<_>>().join(" ");
-        out.push(Quantity { text, start: tokens[start].start, kind: kind.to_owned() });
+        out.push(Quantity { text, start: tokens[start].start, kind });
         i += 1;
     }
     out
@@ -243,22 +257,27 @@ mod tests {
         let q = quantities(&tok(
             "We served 10,000 QPS with p99 of 200 ms, saved $3,000 and 40 percent, over two weeks, on Go 1.22 with 3 partitions.",
         ));
-        let got: Vec<(&str, &str)> = q.iter().map(|q| (q.text.as_str(), q.kind.as_str())).collect();
+        let got: Vec<(&str, QuantityKind)> = q.iter().map(|q| (q.text.as_str(), q.kind)).collect();
         assert_eq!(
             got,
             [
-                ("10,000 qps", "rate"),
-                ("200 ms", "duration"),
-                ("$3,000", "money"),
-                ("40 percent", "percent"),
-                ("two weeks", "duration"),
-                ("1.22", "count"),
-                ("3 partitions", "count")
+                ("10,000 qps", QuantityKind::Rate),
+                ("200 ms", QuantityKind::Duration),
+                ("$3,000", QuantityKind::Money),
+                ("40 percent", QuantityKind::Percent),
+                ("two weeks", QuantityKind::Duration),
+                ("1.22", QuantityKind::Count),
+                ("3 partitions", QuantityKind::Count)
             ]
-            .iter()
-            .map(|(a, b)| (*a, *b))
-            .collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn quantity_kinds_keep_their_json_names() {
+        let q = Quantity { text: "40 percent".into(), start: 1.0, kind: QuantityKind::Percent };
+        let json = serde_json::to_string(&q).expect("serialize");
+        assert_eq!(json, r#"{"text":"40 percent","start":1.0,"kind":"percent"}"#);
+        assert_eq!(serde_json::from_str::<Quantity>(&json).expect("deserialize"), q);
     }
 
     #[test]

@@ -40,7 +40,7 @@ pub struct FilledPause {
 
 // --- Framing -----------------------------------------------------------------
 
-const SAMPLE_RATE: f64 = 16_000.0;
+const SAMPLE_RATE: f64 = crate::util::SAMPLE_RATE as f64;
 /// 10 ms hop: fine enough to time a 150 ms filler to within a frame or two.
 const HOP: usize = 160;
 /// 25 ms window: a couple of periods of the lowest pitch we track.
@@ -72,13 +72,13 @@ const MAX_APERIODICITY: f64 = 0.45;
 // --- Level gate --------------------------------------------------------------
 
 /// Frames quieter than this are never voiced, whatever the recording level.
-const ABS_FLOOR_DB: f64 = -60.0;
+const ABS_FLOOR_DB: f64 = crate::util::level::VOICED_FLOOR_DB;
 /// The speech level is taken as this percentile of frame levels: robust to
 /// long silences at either end and to a few clipped peaks.
-const SPEECH_REF_PERCENTILE: f64 = 0.90;
+const SPEECH_REF_PERCENTILE: f64 = crate::util::level::SPEECH_PERCENTILE;
 /// Fillers are often softer than words, but not by more than this; quieter
 /// periodic sound (mains hum, a distant TV) is background.
-const REL_GATE_DB: f64 = 25.0;
+const REL_GATE_DB: f64 = crate::util::level::VOICED_BELOW_SPEECH_DB;
 
 // --- Runs of voiced frames ---------------------------------------------------
 

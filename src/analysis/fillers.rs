@@ -197,7 +197,7 @@ mod tests {
             assert!(HESITATION_SOUNDS.contains(&canonical(spelling)), "{spelling}");
         }
     }
-    use crate::settings::DEFAULT_FILLERS;
+    use crate::analysis::DEFAULT_FILLERS;
 
     fn tok(text: &str) -> Vec<Token> {
         timed_tokens(text, 0.4, 0.3)

@@ -2,6 +2,7 @@
 //! timings), the audio and the question to fluency and content metrics, each
 //! with a line of plain-English advice. Definitions are in the README.
 
+pub mod advice;
 pub mod audio;
 pub mod content;
 pub mod filled_pauses;
@@ -13,12 +14,32 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use content::{Mention, Quantity, Repetition};
+pub use advice::{Advice, Metric};
+pub use content::{Mention, Quantity, QuantityKind, Repetition};
 pub use star::Star;
 
 use crate::content::{KeyPoint, QuestionKind};
-use crate::settings::Settings;
 use crate::transcribe::Transcript;
+use crate::util::SAMPLE_RATE;
+
+/// The filler words counted by default.
+pub const DEFAULT_FILLERS: [&str; 13] = [
+    "um",
+    "uh",
+    "er",
+    "ah",
+    "hmm",
+    "like",
+    "you know",
+    "basically",
+    "actually",
+    "literally",
+    "sort of",
+    "kind of",
+    "I mean",
+];
+/// The comfortable pace band by default, in words per minute.
+pub const DEFAULT_PACE_WPM: (f64, f64) = (130.0, 170.0);
 
 /// Where a filler was found: in whisper's words, or recovered from the audio
 /// (whisper drops most "um" and "uh").
@@ -75,15 +96,6 @@ pub struct KeyPoints {
     pub missed: Vec<String>,
 }
 
-/// One line of advice about one metric.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Advice {
-    pub metric: String,
-    pub text: String,
-    /// True when it points at something to fix.
-    pub warn: bool,
-}
-
 /// The feedback for one answer. Field names are the `analyze --json` keys.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(default)]
@@ -122,16 +134,10 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Config {
-        Config::from(&Settings::default())
-    }
-}
-
-impl From<&Settings> for Config {
-    fn from(s: &Settings) -> Config {
         Config {
-            fillers: s.fillers.clone(),
-            pace_min_wpm: s.pace_min_wpm,
-            pace_max_wpm: s.pace_max_wpm,
+            fillers: DEFAULT_FILLERS.iter().map(|s| (*s).to_owned()).collect(),
+            pace_min_wpm: DEFAULT_PACE_WPM.0,
+            pace_max_wpm: DEFAULT_PACE_WPM.1,
             long_pause_s: 2.0,
         }
     }
@@ -159,8 +165,6 @@ impl<'a> QuestionContext<'a> {
 
 const I_WORDS: [&str; 9] = ["i", "me", "my", "mine", "myself", "i'm", "i've", "i'd", "i'll"];
 const WE_WORDS: [&str; 9] = ["we", "us", "our", "ours", "ourselves", "we're", "we've", "we'd", "we'll"];
-/// Fluent speakers use about this many fillers a minute.
-const FLUENT_FILLERS_PER_MIN: f64 = 3.0;
 
 /// The feedback for one answer. `audio` is the take at 16 kHz (pauses,
 /// speaking time and fillers whisper dropped come from it).
@@ -171,7 +175,7 @@ pub fn analyze(
     config: &Config,
 ) -> Feedback {
     let tokens = text::tokens(&transcript.words);
-    let duration_s = audio.map_or(transcript.duration_s, |a| a.len() as f64 / 16_000.0);
+    let duration_s = audio.map_or(transcript.duration_s, |a| a.len() as f64 / f64::from(SAMPLE_RATE));
     let words = tokens.len();
     let minutes = duration_s / 60.0;
 
@@ -271,7 +275,7 @@ pub fn analyze(
         overrun_s: budget_s.map_or(0.0, |b| (duration_s - f64::from(b)).max(0.0)),
         advice: Vec::new(),
     };
-    feedback.advice = advise(&feedback, kind, transcript.no_speech, config);
+    feedback.advice = advice::advise(&feedback, kind, transcript.no_speech, config);
     feedback
 }
 
@@ -372,222 +376,6 @@ pub fn clock(seconds: f64) -> String {
     format!("{}:{:02}", s / 60, s % 60)
 }
 
-fn advise(f: &Feedback, kind: Option<QuestionKind>, no_speech: bool, config: &Config) -> Vec<Advice> {
-    let mut out = Vec::new();
-    let mut say = |metric: &str, warn: bool, text: String| out.push(Advice { metric: metric.into(), text, warn });
-    if no_speech {
-        say("speech", true, "No speech detected: check the microphone level and record the answer again.".into());
-        return out;
-    }
-    // Fillers.
-    let top = f.fillers.by_word.iter().max_by_key(|(_, n)| **n).map(|(w, _)| w.clone());
-    if f.fillers.total == 0 {
-        say("fillers", false, "No filler words: clean delivery.".into());
-    } else {
-        let high = f.fillers.per_min > FLUENT_FILLERS_PER_MIN;
-        say(
-            "fillers",
-            high,
-            format!(
-                "{} filler{}, {:.1} per minute: {} the ~3 per minute of fluent speakers; most were '{}'.",
-                f.fillers.total,
-                if f.fillers.total == 1 { "" } else { "s" },
-                f.fillers.per_min,
-                if high { "above" } else { "within" },
-                top.unwrap_or_default()
-            ),
-        );
-    }
-    // Pace.
-    let band = format!("{:.0}–{:.0}", config.pace_min_wpm, config.pace_max_wpm);
-    let pace = if f.wpm > config.pace_max_wpm {
-        (
-            true,
-            format!(
-                "{:.0} words per minute: faster than the {band} band; slow down so the interviewer can follow.",
-                f.wpm
-            ),
-        )
-    } else if f.wpm < config.pace_min_wpm {
-        (
-            true,
-            format!(
-                "{:.0} words per minute ({:.0} while speaking): slower than the {band} band; shorter pauses and crisper sentences help.",
-                f.wpm, f.articulation_wpm
-            ),
-        )
-    } else {
-        (false, format!("{:.0} words per minute: inside the {band} band.", f.wpm))
-    };
-    say("pace", pace.0, pace.1);
-    if let Some(s) = f.pace.first() {
-        say(
-            "pace",
-            true,
-            format!(
-                "{} stretch(es) outside the band, first at {}–{} ({:.0} wpm).",
-                f.pace.len(),
-                clock(s.start),
-                clock(s.end),
-                s.wpm
-            ),
-        );
-    }
-    // Pauses.
-    if f.pauses.count > 0 {
-        let longest = f.pauses.items.iter().max_by(|a, b| (a.end - a.start).total_cmp(&(b.end - b.start)));
-        say(
-            "pauses",
-            f.pauses.count > 2,
-            format!(
-                "{} pause{} of {:.0} s or more, longest {:.1} s at {}: {}",
-                f.pauses.count,
-                if f.pauses.count == 1 { "" } else { "s" },
-                config.long_pause_s,
-                f.pauses.longest_s,
-                longest.map_or_else(String::new, |p| clock(p.start)),
-                if f.pauses.count > 2 {
-                    "think aloud instead of going quiet."
-                } else {
-                    "a pause to think is fine; say what you are thinking about."
-                }
-            ),
-        );
-    } else {
-        say("pauses", false, format!("No silent pauses of {:.0} s or more.", config.long_pause_s));
-    }
-    // I vs we in STAR answers.
-    if kind == Some(QuestionKind::BehavioralStar) {
-        match f.i_share {
-            Some(share) if share < 0.5 => say(
-                "i_we",
-                true,
-                format!(
-                    "'I' {} times, 'we' {} times ({:.0}% I): say what you did yourself — 'I', not 'we'.",
-                    f.i_words,
-                    f.we_words,
-                    share * 100.0
-                ),
-            ),
-            Some(share) => say(
-                "i_we",
-                false,
-                format!(
-                    "'I' {} times, 'we' {} times ({:.0}% I): your own actions come through.",
-                    f.i_words,
-                    f.we_words,
-                    share * 100.0
-                ),
-            ),
-            None => say("i_we", true, "No 'I' or 'we' at all: tell it as your story.".into()),
-        }
-        if let Some(star) = &f.star {
-            if star.missing_result {
-                say("star", true, "No clear result: end with the measurable outcome and what you learned.".into());
-            }
-            if star.situation_heavy {
-                say(
-                    "star",
-                    true,
-                    format!(
-                        "The situation took {:.0} s, more than action and result together: keep the context brief.",
-                        star.situation.seconds
-                    ),
-                );
-            } else if !star.missing_result {
-                say(
-                    "star",
-                    false,
-                    format!("STAR: {:.0}% of the time on action and result.", star.action_result_share * 100.0),
-                );
-            }
-        }
-    }
-    // Numbers.
-    if f.numbers.is_empty() {
-        say("numbers", true, "No numbers: quantify scale (QPS, data size) or impact (MTTR, %, time saved).".into());
-    } else {
-        let list: Vec<&str> = f.numbers.iter().take(4).map(|q| q.text.as_str()).collect();
-        say(
-            "numbers",
-            false,
-            format!("{} number{}: {}.", f.numbers.len(), if f.numbers.len() == 1 { "" } else { "s" }, list.join(", ")),
-        );
-    }
-    // Key points.
-    let n = f.key_points.covered.len() + f.key_points.missed.len();
-    if n > 0 {
-        let warn = f.key_points.covered.len() * 2 < n;
-        let missed = if f.key_points.missed.is_empty() {
-            String::new()
-        } else {
-            format!("; not said: {}", f.key_points.missed.join(", "))
-        };
-        say("key_points", warn, format!("Named {} of {n} key points{missed}.", f.key_points.covered.len()));
-    }
-    // Trade-offs, where the question calls for them.
-    if matches!(kind, Some(QuestionKind::Design | QuestionKind::Scenario | QuestionKind::Intro)) {
-        if f.tradeoffs.is_empty() {
-            say(
-                "tradeoffs",
-                true,
-                "No trade-off language: narrate the options and their costs ('the downside is…', 'at the cost of…')."
-                    .into(),
-            );
-        } else {
-            say(
-                "tradeoffs",
-                false,
-                format!(
-                    "{} trade-off phrase{}: you reasoned about options.",
-                    f.tradeoffs.len(),
-                    if f.tradeoffs.len() == 1 { "" } else { "s" }
-                ),
-            );
-        }
-    }
-    if !f.hedges.is_empty() {
-        let per_min = if f.duration_s > 0.0 { f.hedges.len() as f64 / (f.duration_s / 60.0) } else { 0.0 };
-        if per_min > 2.0 {
-            say(
-                "hedges",
-                true,
-                format!(
-                    "{} hedges ({:.1} per minute): state what you know plainly; keep 'maybe' for real uncertainty.",
-                    f.hedges.len(),
-                    per_min
-                ),
-            );
-        }
-    }
-    for repetition in f.repetitions.iter().take(2) {
-        say("repetition", true, format!("Said '{}' {} times: vary the wording.", repetition.phrase, repetition.count));
-    }
-    for flag in &f.red_flags {
-        say(
-            "red_flags",
-            true,
-            format!("Said '{}' at {}: an interviewer hears a red flag there.", flag.text, clock(flag.start)),
-        );
-    }
-    if let Some(budget) = f.budget_s {
-        if f.overrun_s > 0.0 {
-            say(
-                "time",
-                true,
-                format!(
-                    "{} over the {} budget: running out of time is signal; land the answer sooner.",
-                    clock(f.overrun_s),
-                    clock(f64::from(budget))
-                ),
-            );
-        } else {
-            say("time", false, format!("{} of the {} budget.", clock(f.duration_s), clock(f64::from(budget))));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -655,7 +443,9 @@ mod tests {
         assert!((f.i_share.expect("share") - 2.0 / 3.0).abs() < 1e-9);
         let numbers: Vec<&str> = f.numbers.iter().map(|n| n.text.as_str()).collect();
         assert_eq!(numbers, ["2,000 qps", "80 ms"]);
-        assert!(f.advice.iter().any(|a| a.metric == "fillers" && a.warn && a.text.contains("15.0 per minute")));
+        assert!(
+            f.advice.iter().any(|a| a.metric() == Metric::Fillers && a.warn() && a.text().contains("15.0 per minute"))
+        );
     }
 
     #[test]
@@ -678,7 +468,7 @@ mod tests {
         assert_eq!(f.pauses.count, 1);
         assert!((f.pauses.longest_s - 3.2).abs() < 1e-9);
         assert_eq!(f.overrun_s, 10.0);
-        assert!(f.advice.iter().any(|a| a.metric == "time" && a.warn));
+        assert!(f.advice.iter().any(|a| a.metric() == Metric::Time && a.warn()));
     }
 
     #[test]
@@ -721,6 +511,6 @@ mod tests {
         let f = analyze(&t, Some(&vec![0.0; 160_000]), None, &Config::default());
         assert_eq!(f.words, 0);
         assert_eq!(f.advice.len(), 1);
-        assert!(f.advice[0].text.starts_with("No speech detected"));
+        assert!(f.advice[0].text().starts_with("No speech detected"));
     }
 }

@@ -16,7 +16,8 @@ use ringbuf::HeapRb;
 use ringbuf::traits::{Consumer, Producer, Split};
 
 use super::resample::{ResampleError, To16k};
-use super::wav::{SAMPLE_RATE, TakeMarker, TakeWriter, WavError};
+use super::wav::{TakeMarker, TakeWriter, WavError};
+use crate::util::SAMPLE_RATE;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceInfo {
@@ -47,6 +48,8 @@ pub enum CaptureError {
     Resample(#[from] ResampleError),
     #[error("audio error on \"{device}\": {detail}")]
     Backend { device: String, detail: String },
+    #[error("cannot play {path} as a microphone: {detail}")]
+    SourceFile { path: String, detail: String },
 }
 
 /// Maps a cpal error from opening a device to what the user should know.
@@ -163,8 +166,6 @@ pub enum CaptureEvent {
         format: String,
     },
     Level(Level),
-    /// 16 kHz mono samples, in order, for live transcription.
-    Audio(Vec<f32>),
     /// The take is closed. On error, what was captured is kept on disk.
     Finished(Result<Take, (Take, CaptureError)>),
     /// The take could not even start (no device, ...); no file is left.
@@ -191,15 +192,32 @@ impl Take {
     }
 }
 
-#[derive(Debug, Clone)]
+/// Where a take's audio comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    /// A microphone by name or id (`None`: the system default).
+    Device(Option<String>),
+    /// A recording played as if spoken into a microphone, in real time
+    /// times `speed`, followed by silence until the take is stopped (tests,
+    /// and replaying a talk through the whole pipeline).
+    File { path: PathBuf, speed: f64 },
+}
+
+/// Receives a take's 16 kHz audio on the recorder's own thread, as it is
+/// written (the live transcriber is fed from here, not through the UI).
+pub trait TakeSink: Send {
+    fn audio(&mut self, samples: &[f32]);
+    /// The take is closed and complete on disk (also after an error).
+    fn finished(&mut self, take: &Take);
+}
+
 pub struct RecordOptions {
-    pub device: Option<String>,
+    pub source: Source,
     pub out: PathBuf,
     pub marker: TakeMarker,
     /// Stop by itself after this long (the CLI's `--seconds`).
     pub max_seconds: Option<f64>,
-    /// Send `CaptureEvent::Audio` (for the live transcript).
-    pub stream_audio: bool,
+    pub sink: Option<Box<dyn TakeSink>>,
 }
 
 /// A recording in progress. Stop it with `stop`; events arrive on `events`.
@@ -308,9 +326,13 @@ where
     )
 }
 
-fn record(options: RecordOptions, stop: &AtomicBool, send: &dyn Fn(CaptureEvent)) {
+fn record(mut options: RecordOptions, stop: &AtomicBool, send: &dyn Fn(CaptureEvent)) {
     let _quiet = QuietAlsa::new();
-    let started = match open(&options) {
+    let started = match &options.source {
+        Source::Device(device) => open(device.as_deref()),
+        Source::File { path, speed } => open_file(path, *speed),
+    };
+    let started = match started {
         Ok(started) => started,
         Err(err) => return send(CaptureEvent::FailedToStart(err)),
     };
@@ -403,8 +425,8 @@ fn record(options: RecordOptions, stop: &AtomicBool, send: &dyn Fn(CaptureEvent)
                 break;
             }
             written += out16.len() as u64;
-            if options.stream_audio {
-                send(CaptureEvent::Audio(out16.clone()));
+            if let Some(sink) = options.sink.as_mut() {
+                sink.audio(&out16);
             }
             for level in meter.feed(&out16, written) {
                 send(CaptureEvent::Level(level));
@@ -432,6 +454,9 @@ fn record(options: RecordOptions, stop: &AtomicBool, send: &dyn Fn(CaptureEvent)
             take
         }
     };
+    if let Some(sink) = options.sink.as_mut() {
+        sink.finished(&finished);
+    }
     match failure {
         None => send(CaptureEvent::Finished(Ok(finished))),
         Some(err) => send(CaptureEvent::Finished(Err((finished, err)))),
@@ -442,7 +467,7 @@ fn record(options: RecordOptions, stop: &AtomicBool, send: &dyn Fn(CaptureEvent)
 }
 
 struct Opened {
-    stream: cpal::Stream,
+    stream: Input,
     consumer: <HeapRb<f32> as Split>::Cons,
     errors: Receiver<cpal::Error>,
     dropped: Arc<AtomicU64>,
@@ -452,8 +477,96 @@ struct Opened {
     format: String,
 }
 
-fn open(options: &RecordOptions) -> Result<Opened, CaptureError> {
-    let (device, info) = find_device(options.device.as_deref())?;
+/// What delivers samples into the ring buffer: a cpal stream, or a file
+/// played in real time by a feeder thread.
+enum Input {
+    Device(cpal::Stream),
+    File { playing: Arc<AtomicBool>, ended: Arc<AtomicBool> },
+}
+
+impl Input {
+    fn play(&self) -> Result<(), cpal::Error> {
+        match self {
+            Input::Device(stream) => stream.play(),
+            Input::File { playing, .. } => {
+                playing.store(true, Ordering::SeqCst);
+                Ok(())
+            }
+        }
+    }
+
+    fn pause(&self) -> Result<(), cpal::Error> {
+        match self {
+            Input::Device(stream) => stream.pause(),
+            Input::File { playing, .. } => {
+                playing.store(false, Ordering::SeqCst);
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Drop for Input {
+    fn drop(&mut self) {
+        if let Input::File { ended, .. } = self {
+            ended.store(true, Ordering::SeqCst);
+        }
+    }
+}
+
+/// A file as a microphone: its samples (mono, at its own rate) are pushed
+/// into the ring buffer at `speed` times real time in 10 ms blocks, then
+/// silence, as a quiet room would send.
+fn open_file(path: &std::path::Path, speed: f64) -> Result<Opened, CaptureError> {
+    let name = path.display().to_string();
+    let (samples, sample_rate) = super::wav::read_mono(path)
+        .map_err(|e| CaptureError::SourceFile { path: name.clone(), detail: e.to_string() })?;
+    let speed = if speed.is_finite() && speed > 0.0 { speed } else { 1.0 };
+    let (mut producer, consumer) = HeapRb::<f32>::new(sample_rate as usize * 4).split();
+    let (_err_tx, errors) = mpsc::channel();
+    let playing = Arc::new(AtomicBool::new(false));
+    let ended = Arc::new(AtomicBool::new(false));
+    let (feeder_playing, feeder_ended) = (Arc::clone(&playing), Arc::clone(&ended));
+    let block = (sample_rate as usize / 100).max(1);
+    let spawned = std::thread::Builder::new().name("file-microphone".into()).spawn(move || {
+        let silence = vec![0.0f32; block];
+        let mut pos = 0;
+        let start = Instant::now();
+        let mut sent = 0usize;
+        while !feeder_ended.load(Ordering::SeqCst) {
+            if !feeder_playing.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(5));
+                continue;
+            }
+            // Keep pace with the clock: as much as `speed` real time allows.
+            let due = (start.elapsed().as_secs_f64() * speed * f64::from(sample_rate)) as usize;
+            while sent + block <= due {
+                let piece = samples.get(pos..(pos + block).min(samples.len())).filter(|p| !p.is_empty());
+                let piece = piece.unwrap_or(&silence);
+                pos += piece.len();
+                producer.push_slice(piece);
+                sent += block;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    });
+    if let Err(err) = spawned {
+        return Err(CaptureError::SourceFile { path: name, detail: format!("cannot start its player thread: {err}") });
+    }
+    Ok(Opened {
+        stream: Input::File { playing, ended },
+        consumer,
+        errors,
+        dropped: Arc::new(AtomicU64::new(0)),
+        device: name,
+        sample_rate,
+        channels: 1,
+        format: "file".into(),
+    })
+}
+
+fn open(device_name: Option<&str>) -> Result<Opened, CaptureError> {
+    let (device, info) = find_device(device_name)?;
     let name = info.name.clone();
     let supported = device.default_input_config().map_err(|e| open_error(&name, &e))?;
     let format = supported.sample_format();
@@ -488,7 +601,7 @@ fn open(options: &RecordOptions) -> Result<Opened, CaptureError> {
     }
     .map_err(|e| open_error(&name, &e))?;
     Ok(Opened {
-        stream,
+        stream: Input::Device(stream),
         consumer,
         errors,
         dropped,
@@ -513,8 +626,8 @@ struct Meter {
 }
 
 const METER_WINDOW: usize = SAMPLE_RATE as usize / 20;
-/// Below this peak for 2 s the input is "too quiet" (about -40 dBFS).
-const QUIET_PEAK: f32 = 0.01;
+/// Below this peak for 2 s the input is "too quiet": no speech (-40 dBFS).
+const QUIET_PEAK: f32 = crate::util::level::SPEECH_RMS;
 const CLIP_PEAK: f32 = 0.99;
 
 impl Meter {

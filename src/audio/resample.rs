@@ -3,7 +3,7 @@
 use rubato::audioadapter_buffers::direct::InterleavedSlice;
 use rubato::{Fft, FixedSync, Indexing, Resampler};
 
-use super::wav::SAMPLE_RATE;
+use crate::util::SAMPLE_RATE;
 
 #[derive(Debug, thiserror::Error)]
 #[error("cannot resample from {rate} Hz: {reason}")]

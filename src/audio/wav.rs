@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-/// The rate whisper reads; every take is stored at it.
-pub const SAMPLE_RATE: u32 = 16_000;
+use crate::util::SAMPLE_RATE;
 
 pub fn take_spec() -> hound::WavSpec {
     hound::WavSpec {
@@ -32,13 +31,9 @@ pub enum WavError {
 }
 
 /// What the marker beside a take in progress says, so a take left
-/// unfinished by a crash can be repaired and given back to its session.
+/// unfinished by a crash can be repaired and given back to whoever owns it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct TakeMarker {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub question_id: Option<String>,
     /// The recording process, so a take still being recorded (by another
     /// running instance) is never "recovered" under its feet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -47,9 +42,11 @@ pub struct TakeMarker {
     /// process given the same pid later (after a reboot) is not taken for it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pid_started: Option<u64>,
-    #[serde(default)]
-    pub budget_s: u32,
     pub started_at: chrono::DateTime<chrono::Utc>,
+    /// Who the take belongs to, opaque to audio (the store writes its
+    /// session and question here and reads them back at recovery).
+    #[serde(flatten)]
+    pub owner: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The marker path for a take: `answer.wav` -> `answer.wav.recording`.
@@ -93,7 +90,7 @@ impl TakeWriter {
     /// (removed by `finish`): a marker never points at a missing file.
     pub fn create(path: &Path, marker: &TakeMarker) -> Result<TakeWriter, WavError> {
         let write_err = |e: &dyn std::fmt::Display| WavError::Write { path: path.to_owned(), reason: e.to_string() };
-        let file = crate::store::atomic::private_options().read(true).open(path).map_err(|e| write_err(&e))?;
+        let file = crate::util::atomic::private_options().read(true).open(path).map_err(|e| write_err(&e))?;
         let writer =
             hound::WavWriter::new(BufWriter::new(DurableFile(file)), take_spec()).map_err(|e| write_err(&e))?;
         let mut take = TakeWriter {
@@ -110,7 +107,7 @@ impl TakeWriter {
         let pid = std::process::id();
         let marker = TakeMarker { pid: Some(pid), pid_started: process_started(pid), ..marker.clone() };
         let marker_json = serde_json::to_vec(&marker).map_err(|e| write_err(&e))?;
-        crate::store::write_atomic(&marker_path(path), &marker_json).map_err(|e| write_err(&e))?;
+        crate::util::atomic::write_atomic(&marker_path(path), &marker_json).map_err(|e| write_err(&e))?;
         Ok(take)
     }
 
@@ -385,14 +382,9 @@ mod tests {
     fn an_abandoned_take_is_repaired_from_its_size() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("b.wav");
-        let marker = TakeMarker {
-            session_id: Some("s".into()),
-            question_id: Some("m/s/q".into()),
-            budget_s: 60,
-            started_at: chrono::Utc::now(),
-            pid: None,
-            pid_started: None,
-        };
+        let mut owner = serde_json::Map::new();
+        owner.insert("session_id".into(), "s".into());
+        let marker = TakeMarker { started_at: chrono::Utc::now(), pid: None, pid_started: None, owner };
         let mut writer = TakeWriter::create(&path, &marker).expect("create");
         writer.write(&tone(8_000)).expect("write");
         writer.checkpoint_now().expect("checkpoint");

@@ -2,7 +2,6 @@
 //! session's WAV takes. Writes are atomic; unreadable files are reported and
 //! skipped, never overwritten.
 
-pub mod atomic;
 pub mod history;
 pub mod report;
 mod session;
@@ -12,7 +11,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-pub use atomic::{create_private_dir, write_atomic};
+pub use crate::util::atomic::{create_private_dir, write_atomic};
 pub use session::{Answer, Level, Mode, SCHEMA_VERSION, Session};
 
 pub const SESSION_FILE: &str = "session.json";
@@ -146,7 +145,10 @@ fn read_session(path: &Path) -> Result<Session, StoreError> {
     if found > SCHEMA_VERSION {
         return Err(StoreError::TooNew { path: path.to_owned(), found });
     }
-    serde_json::from_value(value).map_err(|e| StoreError::Corrupt { path: path.to_owned(), reason: e.to_string() })
+    let mut session: Session = serde_json::from_value(value)
+        .map_err(|e| StoreError::Corrupt { path: path.to_owned(), reason: e.to_string() })?;
+    session.assign_missing_answer_ids();
+    Ok(session)
 }
 
 #[cfg(test)]
@@ -160,7 +162,7 @@ mod tests {
         let mut answer = Answer::new("phone-screen/intro/recent-service".into(), 300, start);
         answer.set_duration(320.5);
         answer.grades.insert("trade-offs".into(), Level::Senior);
-        session.answers.push(answer);
+        session.push_answer(answer);
         session
     }
 

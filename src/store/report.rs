@@ -102,7 +102,7 @@ pub fn markdown(library: &Library, session: &Session) -> String {
         if let Some(f) = &answer.feedback {
             let _ = writeln!(md, "### Metrics\n");
             for advice in &f.advice {
-                let _ = writeln!(md, "- {}{}", if advice.warn { "⚠ " } else { "" }, advice.text);
+                let _ = writeln!(md, "- {}{}", if advice.warn() { "⚠ " } else { "" }, advice.text());
             }
             md.push('\n');
         }

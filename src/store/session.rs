@@ -61,6 +61,11 @@ impl Level {
 /// One recorded answer to one question.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Answer {
+    /// Stable within its session (`a1`, `a2`, ...): work that finishes on
+    /// another thread finds its answer by id, not by a position that a
+    /// deletion can shift. Older files get ids when read.
+    #[serde(default)]
+    pub id: String,
     /// Full question id, `mock/stage/question`.
     pub question_id: String,
     /// The take's WAV file, relative to the session folder.
@@ -104,6 +109,7 @@ pub struct Answer {
 impl Answer {
     pub fn new(question_id: String, budget_s: u32, started_at: DateTime<Utc>) -> Answer {
         Answer {
+            id: String::new(),
             question_id,
             wav: None,
             started_at,
@@ -194,5 +200,38 @@ impl Session {
 
     pub fn total_overrun_s(&self) -> f64 {
         self.answers.iter().map(|a| a.overrun_s).sum()
+    }
+
+    /// Adds an answer with a fresh id and returns that id.
+    pub fn push_answer(&mut self, mut answer: Answer) -> String {
+        answer.id = self.next_answer_id();
+        let id = answer.id.clone();
+        self.answers.push(answer);
+        id
+    }
+
+    /// Gives answers read from an older file (without ids) their ids.
+    pub fn assign_missing_answer_ids(&mut self) {
+        while let Some(i) = self.answers.iter().position(|a| a.id.is_empty()) {
+            let id = self.next_answer_id();
+            self.answers[i].id = id;
+        }
+    }
+
+    fn next_answer_id(&self) -> String {
+        let highest = self.answers.iter().filter_map(|a| a.id.strip_prefix('a')?.parse::<u64>().ok()).max();
+        format!("a{}", highest.unwrap_or(0) + 1)
+    }
+
+    pub fn answer(&self, id: &str) -> Option<&Answer> {
+        self.answers.iter().find(|a| a.id == id)
+    }
+
+    pub fn answer_mut(&mut self, id: &str) -> Option<&mut Answer> {
+        self.answers.iter_mut().find(|a| a.id == id)
+    }
+
+    pub fn answer_index(&self, id: &str) -> Option<usize> {
+        self.answers.iter().position(|a| a.id == id)
     }
 }

@@ -6,8 +6,38 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
+use serde::{Deserialize, Serialize};
+
 use super::{Answer, Session, Store, StoreError};
 use crate::audio::wav::{self, TakeMarker};
+
+/// What a take's marker says about its owner, so recovery can give a take
+/// back to its session even if the session's own save never landed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct TakeOwner {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub question_id: Option<String>,
+    #[serde(default)]
+    pub budget_s: u32,
+}
+
+impl TakeOwner {
+    /// The owner as the marker's opaque payload.
+    pub fn into_marker(self, started_at: DateTime<Utc>) -> TakeMarker {
+        let owner = match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(map)) => map,
+            _ => serde_json::Map::new(),
+        };
+        TakeMarker { started_at, pid: None, pid_started: None, owner }
+    }
+
+    /// The owner a marker names (nothing for a take outside any session).
+    pub fn of(marker: &TakeMarker) -> TakeOwner {
+        serde_json::from_value(serde_json::Value::Object(marker.owner.clone())).unwrap_or_default()
+    }
+}
 
 /// Adds an answer for `question_id` to the session with a fresh WAV path,
 /// saves the session, and returns the answer's index, the WAV path and the
@@ -44,15 +74,10 @@ pub fn new_answer(
         .unwrap_or_else(|| format!("{slug}.wav"));
     let mut answer = Answer::new(question_id.to_owned(), budget_s, started_at);
     answer.wav = Some(wav_name.clone());
-    session.answers.push(answer);
-    let marker = TakeMarker {
-        session_id: Some(session.id.clone()),
-        question_id: Some(question_id.to_owned()),
-        budget_s,
-        started_at,
-        pid: None,
-        pid_started: None,
-    };
+    session.push_answer(answer);
+    let marker =
+        TakeOwner { session_id: Some(session.id.clone()), question_id: Some(question_id.to_owned()), budget_s }
+            .into_marker(started_at);
     Ok((session.answers.len() - 1, dir.join(wav_name), marker))
 }
 
@@ -90,7 +115,7 @@ pub fn recover_take(store: &Store, path: &Path) -> Option<Recovery> {
         Ok(repaired) => repaired,
         Err(err) => return Some(failed(err.to_string())),
     };
-    let session_id = repaired.marker.as_ref().and_then(|m| m.session_id.clone());
+    let session_id = repaired.marker.as_ref().and_then(|m| TakeOwner::of(m).session_id);
     let error = match attach(store, &repaired) {
         Ok(()) => wav::remove_marker(path).err().map(|e| e.to_string()),
         Err(err) => Some(err.to_string()),
@@ -100,7 +125,8 @@ pub fn recover_take(store: &Store, path: &Path) -> Option<Recovery> {
 
 fn attach(store: &Store, repaired: &wav::Repaired) -> Result<(), StoreError> {
     let Some(marker) = &repaired.marker else { return Ok(()) };
-    let (Some(session_id), Some(question_id)) = (&marker.session_id, &marker.question_id) else { return Ok(()) };
+    let owner = TakeOwner::of(marker);
+    let (Some(session_id), Some(question_id)) = (&owner.session_id, &owner.question_id) else { return Ok(()) };
     let mut session = match store.load(session_id) {
         Ok(session) => session,
         // The app died before the session's first save: rebuild it from the marker.
@@ -116,9 +142,9 @@ fn attach(store: &Store, repaired: &wav::Repaired) -> Result<(), StoreError> {
     let index = match session.answers.iter().position(|a| a.wav.is_some() && a.wav == wav_name) {
         Some(index) => index,
         None => {
-            let mut answer = Answer::new(question_id.clone(), marker.budget_s, marker.started_at);
+            let mut answer = Answer::new(question_id.clone(), owner.budget_s, marker.started_at);
             answer.wav = wav_name;
-            session.answers.push(answer);
+            session.push_answer(answer);
             session.answers.len() - 1
         }
     };

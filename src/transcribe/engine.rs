@@ -8,9 +8,9 @@ use whisper_rs::{
     DtwMode, DtwModelPreset, DtwParameters, FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters,
 };
 
-use super::ggml::{self, ModelInfo};
 use super::{DecodeSettings, Segment, Transcript, Word};
-use crate::audio::wav::SAMPLE_RATE;
+use crate::model::ggml::{self, ModelInfo};
+use crate::util::SAMPLE_RATE;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -158,12 +158,8 @@ fn is_non_speech_annotation(text: &str) -> bool {
 
 /// Anything louder than quiet room noise in some 30 ms frame.
 pub fn has_speech(samples: &[f32]) -> bool {
-    const FRAME: usize = 480;
-    const SPEECH_RMS: f32 = 0.01;
-    samples.chunks(FRAME).any(|frame| {
-        let rms = (frame.iter().map(|s| s * s).sum::<f32>() / frame.len() as f32).sqrt();
-        rms > SPEECH_RMS
-    })
+    // 30 ms frames.
+    crate::util::level::has_speech(samples, SAMPLE_RATE as usize * 3 / 100)
 }
 
 /// A decoded token: raw bytes (a token can hold part of a UTF-8 character)

@@ -1,10 +1,7 @@
 //! Local speech-to-text with whisper: models, the transcription worker, and
 //! the transcript that is saved with each take.
 
-pub mod convert;
 pub mod engine;
-pub mod ggml;
-pub mod models;
 pub mod service;
 pub mod stream;
 pub mod worker;

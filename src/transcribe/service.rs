@@ -8,10 +8,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender};
 
-use super::ggml::ModelInfo;
 use super::stream::{Chunker, merge};
 use super::worker::{CancelHandle, WorkerClient, WorkerError};
 use super::{DecodeSettings, Transcript};
+use crate::model::ggml::ModelInfo;
 
 /// Identifies a take (the app's answer being transcribed).
 pub type TakeKey = u64;
@@ -64,13 +64,17 @@ pub enum Event {
 
 pub struct Transcriber {
     commands: Sender<Command>,
-    pub events: Receiver<Event>,
     cancel: CancelHandle,
 }
 
 impl Transcriber {
-    /// Starts the coordinator thread; the worker process starts on first use.
-    pub fn start(worker_exe: PathBuf, threads: usize, notify: Arc<dyn Fn() + Send + Sync>) -> Transcriber {
+    /// Starts the coordinator thread; the worker process starts on first
+    /// use. Its events arrive on the returned receiver.
+    pub fn start(
+        worker_exe: PathBuf,
+        threads: usize,
+        notify: Arc<dyn Fn() + Send + Sync>,
+    ) -> (Transcriber, Receiver<Event>) {
         let (commands, rx) = mpsc::channel();
         let (tx, events) = mpsc::channel();
         let client = WorkerClient::new(worker_exe);
@@ -85,12 +89,17 @@ impl Transcriber {
         if let Err(err) = spawned {
             log::error!("cannot start the transcriber thread: {err}");
         }
-        Transcriber { commands, events, cancel }
+        (Transcriber { commands, cancel }, events)
     }
 
     pub fn send(&self, command: Command) {
         // The thread only ends when the app does.
         let _ = self.commands.send(command);
+    }
+
+    /// A sender for another thread (the recorder feeds live audio through it).
+    pub fn sender(&self) -> Sender<Command> {
+        self.commands.clone()
     }
 
     /// Stops the transcription in progress (the worker process is killed and

@@ -4,7 +4,8 @@
 //! word straddles a join: nothing is dropped or said twice.
 
 use super::{DecodeSettings, Transcript};
-use crate::audio::wav::SAMPLE_RATE;
+use crate::util::SAMPLE_RATE;
+use crate::util::level::{self, Levels};
 
 /// A piece of the take to transcribe, starting `offset_s` into it.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,17 +67,12 @@ impl Chunker {
     /// The middle of the last long-enough pause after MIN_CHUNK, or at
     /// MAX_CHUNK the quietest point before it.
     fn cut_point(&self) -> Option<usize> {
-        let energies: Vec<f32> =
-            self.pending.chunks(FRAME).map(|f| f.iter().map(|s| s * s).sum::<f32>() / f.len() as f32).collect();
-        // "Silent" relative to this stretch's speech, and absolutely quiet.
-        let mut sorted = energies.clone();
-        sorted.sort_by(f32::total_cmp);
-        let loud = sorted[sorted.len() * 9 / 10];
-        let floor = sorted[sorted.len() / 20];
-        // 20 dB below the loud frames (and absolutely quiet); in a noisy
-        // room, 6 dB above the background (the quietest frames), but always
-        // 10 dB below speech.
-        let threshold = (loud * 0.01).min(1e-3).max(floor * 4.0).min(loud * 0.1).max(1e-7);
+        let levels = level::frame_rms(&self.pending, FRAME);
+        // Squared, so sums over frames below compare energies. Silent is
+        // judged against this stretch's own speech and background
+        // (`util::level`: a cut there never splits a word, even in a noisy room).
+        let energies: Vec<f32> = levels.iter().map(|r| r * r).collect();
+        let threshold = Levels::of(&levels).cut_threshold().powi(2);
         let last_full = (self.pending.len().min(MAX_CHUNK)) / FRAME;
         let mut best: Option<usize> = None;
         let mut run = 0;

@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 
 use super::Transcript;
 use super::engine::Engine;
-use super::ggml::ModelInfo;
 use crate::audio::{resample, wav};
+use crate::model::ggml::ModelInfo;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -85,7 +85,7 @@ pub enum WorkerError {
 const LOAD_TIMEOUT: Duration = Duration::from_secs(300);
 
 fn samples_seconds(samples: &[f32]) -> f64 {
-    samples.len() as f64 / f64::from(crate::audio::wav::SAMPLE_RATE)
+    samples.len() as f64 / f64::from(crate::util::SAMPLE_RATE)
 }
 
 pub fn encode_pcm16(samples: &[f32]) -> String {

@@ -3,9 +3,9 @@
 
 use eframe::egui::{self, RichText};
 
-use super::practice::Practice;
+use super::practice::PracticeScreen;
 use super::widgets::{WARN, rich_line};
-use super::{Core, Navigate};
+use super::{Coach, Navigate};
 use crate::analysis::clock;
 use crate::store::{Mode, history};
 
@@ -20,14 +20,14 @@ impl Default for Home {
 }
 
 impl Home {
-    pub fn ui(&mut self, ui: &mut egui::Ui, core: &mut Core) -> Option<Navigate> {
+    pub fn ui(&mut self, ui: &mut egui::Ui, core: &mut Coach) -> Option<Navigate> {
         let mut go = None;
         egui::ScrollArea::vertical().auto_shrink([false; 2]).show(ui, |ui| {
             ui.label(RichText::new(&core.library.guide.title).heading());
             ui.label(&core.library.guide.summary);
             ui.add_space(6.0);
 
-            if core.model.info.is_none() && !core.model.loading {
+            if core.model().info.is_none() && !core.model().loading {
                 ui.group(|ui| {
                     ui.label(RichText::new("First run: choose a transcription model").strong().color(WARN));
                     ui.label("Answers are transcribed on this computer with whisper. Download a model (base.en is recommended) or import a faster-whisper model in Settings. You can record without one and transcribe later.");
@@ -37,7 +37,7 @@ impl Home {
                 });
             }
 
-            if let Some(weakest) = history::weakest_stage(&core.sessions) {
+            if let Some(weakest) = history::weakest_stage(&core.sessions()) {
                 let today = chrono::Local::now().date_naive();
                 let title = core
                     .library
@@ -56,7 +56,7 @@ impl Home {
                         weakest.last_practised.with_timezone(&chrono::Local).format("%a %d %b")
                     ));
                     if ui.button(format!("Re-run {title}")).clicked() {
-                        match Practice::start(core, &weakest.mock_id, Some(&weakest.stage_id), self.mode) {
+                        match PracticeScreen::start(core, &weakest.mock_id, Some(&weakest.stage_id), self.mode) {
                             Ok(p) => go = Some(Navigate::Practice(Box::new(p))),
                             Err(err) => core.error(err),
                         }
@@ -102,7 +102,7 @@ impl Home {
                 });
             }
             if let Some((mock, stage)) = start {
-                match Practice::start(core, &mock, stage.as_deref(), self.mode) {
+                match PracticeScreen::start(core, &mock, stage.as_deref(), self.mode) {
                     Ok(p) => go = Some(Navigate::Practice(Box::new(p))),
                     Err(err) => core.error(err),
                 }
@@ -120,12 +120,12 @@ impl Home {
 
             ui.add_space(8.0);
             ui.label(RichText::new("Recent sessions").strong());
-            if !core.sessions_loaded {
+            if !core.sessions_loaded() {
                 ui.label(RichText::new("Reading your sessions…").weak());
-            } else if core.sessions.is_empty() {
+            } else if core.sessions().is_empty() {
                 ui.label(RichText::new("No sessions yet: start a mock above.").weak());
             }
-            for session in core.sessions.iter().rev().take(6) {
+            for session in core.sessions().iter().rev().take(6) {
                 ui.horizontal(|ui| {
                     let local = session.started_at.with_timezone(&chrono::Local);
                     let spoken: f64 = session.answers.iter().map(|a| a.duration_s).sum();

@@ -1,9 +1,8 @@
-//! The desktop app: thin egui views over the core. One module per screen,
-//! each with `fn ui(&mut self, ui, core)`. Everything slow (recording,
-//! transcription, file writes, downloads) runs on the core's workers, which
-//! report through channels and ask for a repaint.
+//! The desktop app: thin egui views over the pipeline's `Coach`. One module
+//! per screen, each with `fn ui(&mut self, ui, coach)`. Everything slow
+//! (recording, transcription, file writes, downloads) runs on the coach's
+//! workers, which report `AppEvent`s and ask for a repaint.
 
-mod core;
 mod home;
 mod practice;
 mod progress;
@@ -14,8 +13,9 @@ pub mod widgets;
 use anyhow::{Result, anyhow};
 use eframe::egui;
 
-pub use self::core::{Core, Notice};
 use crate::paths::DataDir;
+pub use crate::pipeline::Coach;
+use crate::pipeline::{AppEvent, Notify};
 
 /// Opens the app window and runs until it is closed.
 pub fn run_app(data: DataDir) -> Result<()> {
@@ -45,13 +45,22 @@ pub fn run_app(data: DataDir) -> Result<()> {
 /// Which screen is showing.
 pub enum Screen {
     Home(home::Home),
-    Practice(Box<practice::Practice>),
+    Practice(Box<practice::PracticeScreen>),
     Review(Box<review::Review>),
     Progress(progress::Progress),
     Settings(Box<settings::SettingsScreen>),
 }
 
 impl Screen {
+    /// Results of background work that a screen asked for (a player opened).
+    fn on_event(&mut self, event: AppEvent) {
+        match self {
+            Screen::Practice(practice) => practice.on_event(event),
+            Screen::Review(review) => review.on_event(event),
+            _ => {}
+        }
+    }
+
     fn name(&self) -> &'static str {
         match self {
             Screen::Home(_) => "Home",
@@ -66,14 +75,14 @@ impl Screen {
 /// What a screen asks the app to do next.
 pub enum Navigate {
     Home,
-    Practice(Box<practice::Practice>),
+    Practice(Box<practice::PracticeScreen>),
     Review { session_id: String, answer: Option<usize> },
     Progress,
     Settings,
 }
 
 pub struct App {
-    pub core: Core,
+    pub core: Coach,
     pub screen: Screen,
     /// A screen asked for by name, opened once the sessions are read.
     pending_screen: Option<String>,
@@ -87,18 +96,23 @@ impl App {
     /// With the program that runs transcription workers (tests pass the
     /// crate's binary: their own executable is the test harness).
     pub fn with_worker(data: DataDir, ctx: egui::Context, worker_exe: std::path::PathBuf) -> App {
-        let core = Core::new(data, ctx, worker_exe);
+        install_fallback_font(&ctx);
+        let repaint = ctx.clone();
+        let notify: Notify = std::sync::Arc::new(move || repaint.request_repaint());
+        let mut core = Coach::new(data, notify, worker_exe);
+        ctx.set_theme(if core.settings.dark_mode { egui::Theme::Dark } else { egui::Theme::Light });
+        core.load_model(None);
         App { core, screen: Screen::Home(home::Home::default()), pending_screen: None }
     }
 
     /// Opens a screen by name (`INTERVIEW_COACH_SCREEN`, for screenshots),
     /// once the sessions are read (the review shows the latest one).
     pub fn open_named(&mut self, name: &str) {
-        if !self.core.sessions_loaded {
+        if !self.core.sessions_loaded() {
             self.pending_screen = Some(name.to_owned());
             return;
         }
-        let latest = self.core.sessions.last().map(|s| s.id.clone());
+        let latest = self.core.sessions().last().map(|s| s.id.clone());
         let target = match name {
             "progress" => Navigate::Progress,
             "settings" => Navigate::Settings,
@@ -106,7 +120,7 @@ impl App {
                 Some(session_id) => Navigate::Review { session_id, answer: Some(0) },
                 None => Navigate::Home,
             },
-            "practice" => match practice::Practice::start(
+            "practice" => match practice::PracticeScreen::start(
                 &mut self.core,
                 "phone-screen",
                 Some("go-fundamentals"),
@@ -140,8 +154,10 @@ impl App {
 
     /// One frame: apply what the workers reported, then draw.
     pub fn show(&mut self, ui: &mut egui::Ui) {
-        self.core.poll();
-        if self.core.sessions_loaded
+        for event in self.core.poll() {
+            self.screen.on_event(event);
+        }
+        if self.core.sessions_loaded()
             && let Some(name) = self.pending_screen.take()
         {
             self.open_named(&name);
@@ -206,6 +222,19 @@ impl eframe::App for App {
         if let Screen::Practice(practice) = &mut self.screen {
             practice.leave(&mut self.core);
         }
-        self.core.flush();
+        self.core.flush(std::time::Duration::from_secs(5));
     }
+}
+
+/// DejaVu Sans as the last fallback: the scripts use arrows and symbols
+/// (→ ≈ ≥) that egui's default font lacks, and the app must draw them on
+/// any machine.
+fn install_fallback_font(ctx: &egui::Context) {
+    use egui::epaint::text::{FontInsert, FontPriority, InsertFontFamily};
+    let data = egui::FontData::from_static(include_bytes!("../../assets/fonts/DejaVuSans.ttf"));
+    let families = [egui::FontFamily::Proportional, egui::FontFamily::Monospace]
+        .into_iter()
+        .map(|family| InsertFontFamily { family, priority: FontPriority::Lowest })
+        .collect();
+    ctx.add_font(FontInsert::new("DejaVuSans", data, families));
 }

@@ -5,7 +5,7 @@
 use eframe::egui::{self, RichText};
 use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
 
-use super::{Core, Navigate};
+use super::{Coach, Navigate};
 use crate::analysis::clock;
 use crate::content::QuestionKind;
 use crate::store::history::{self, Filter, Metric, Point};
@@ -42,7 +42,7 @@ fn plot(ui: &mut egui::Ui, id: &str, series: &[(String, Vec<Point>)], y_label: &
 }
 
 impl Progress {
-    pub fn ui(&mut self, ui: &mut egui::Ui, core: &mut Core) -> Option<Navigate> {
+    pub fn ui(&mut self, ui: &mut egui::Ui, core: &mut Coach) -> Option<Navigate> {
         let mut go = None;
         ui.horizontal(|ui| {
             ui.label(RichText::new("Progress").heading());
@@ -91,13 +91,13 @@ impl Progress {
         let filter = Filter { mock_id: self.mock.clone(), stage_id: self.stage.clone() };
         let mut delete = None;
         let mut retranscribe = None;
-        let core_ref: &Core = core;
+        let core_ref: &Coach = core;
         let kind_of = |id: &str| -> Option<QuestionKind> { core_ref.library.question(id).map(|q| q.question.kind) };
 
         egui::ScrollArea::vertical().auto_shrink([false; 2]).show(ui, |ui| {
-            if !core_ref.sessions_loaded {
+            if !core_ref.sessions_loaded() {
                 ui.label(RichText::new("Reading your sessions…").weak());
-            } else if core_ref.sessions.is_empty() {
+            } else if core_ref.sessions().is_empty() {
                 ui.label(
                     RichText::new("No sessions yet: your trends appear here after a few practice sessions.").weak(),
                 );
@@ -106,7 +106,7 @@ impl Progress {
                 for (i, metric) in Metric::ALL.iter().enumerate() {
                     let ui = &mut cols[i % 2];
                     ui.label(RichText::new(metric.label()).strong());
-                    let series = history::metric_series(&core_ref.sessions, *metric, &filter, &kind_of);
+                    let series = history::metric_series(&core_ref.sessions(), *metric, &filter, &kind_of);
                     if series.is_empty() {
                         ui.label(RichText::new("no data yet").weak());
                     } else {
@@ -121,7 +121,7 @@ impl Progress {
                     .tables
                     .iter()
                     .flat_map(|t| &t.signals)
-                    .map(|s| (s.name.clone(), history::grade_series(&core_ref.sessions, &s.id, &filter)))
+                    .map(|s| (s.name.clone(), history::grade_series(&core_ref.sessions(), &s.id, &filter)))
                     .filter(|(_, points)| !points.is_empty())
                     .collect();
                 if series.is_empty() {
@@ -138,7 +138,7 @@ impl Progress {
                     ui.label(RichText::new(head).strong());
                 }
                 ui.end_row();
-                for session in core_ref.sessions.iter().rev() {
+                for session in core_ref.sessions().iter().rev() {
                     ui.label(session.started_at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M").to_string());
                     let title =
                         core_ref.library.mock(&session.mock_id).map_or(session.mock_id.clone(), |m| m.title.clone());
@@ -190,9 +190,10 @@ impl Progress {
             });
         });
         if let Some(id) = retranscribe {
-            let n = core.session(&id).map_or(0, |s| s.answers.len());
-            for i in 0..n {
-                core.retranscribe(&id, i);
+            let answers: Vec<String> =
+                core.session(&id).map(|s| s.answers.iter().map(|a| a.id.clone()).collect()).unwrap_or_default();
+            for answer_id in answers {
+                core.retranscribe(&id, &answer_id);
             }
         }
         if let Some(id) = delete {

@@ -3,35 +3,35 @@
 //! notes), and the whole session (reflection with a 5-minute countdown,
 //! per-stage summary, the weakest stage, Markdown export).
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use eframe::egui::{self, RichText};
 
 use super::widgets::{self, BAD, GOOD, WARN};
-use super::{Core, Navigate};
+use super::{Coach, Navigate};
 use crate::analysis::clock;
 use crate::audio::playback::Player;
+use crate::pipeline::{AppEvent, Job};
 use crate::store::{Session, history, report};
 
-/// The review of one answer, with its player.
-/// A player being opened on a background thread (reading and resampling
-/// the take and opening the output take a moment).
-type Opening = Arc<Mutex<Option<Result<Player, String>>>>;
-
+/// The review of one answer, with its player (opened in the background:
+/// reading and resampling the take and opening the output take a moment).
 #[derive(Default)]
 pub struct AnswerPanel {
     player: Option<Player>,
-    player_for: Option<(String, usize)>,
-    opening: Option<Opening>,
+    /// The (session, answer id) the player or the one being opened is for.
+    player_for: Option<(String, String)>,
+    opening: bool,
     /// Play from here once the player is open.
     play_from: Option<f64>,
+    /// Why the player did not open or play, for the next frame to show.
+    failed: Option<String>,
 }
 
 impl AnswerPanel {
     /// Starts playing at `at` (seconds), opening the player first if needed.
-    fn play(&mut self, core: &mut Core, session_id: &str, answer: usize, at: Option<f64>) {
-        let key = (session_id.to_owned(), answer);
+    fn play(&mut self, core: &mut Coach, session_id: &str, answer_id: &str, at: Option<f64>) {
+        let key = (session_id.to_owned(), answer_id.to_owned());
         if self.player_for.as_ref() == Some(&key) {
             if let Some(p) = &self.player {
                 if let Some(t) = at {
@@ -42,53 +42,49 @@ impl AnswerPanel {
                 }
                 return;
             }
-            if self.opening.is_some() {
+            if self.opening {
                 self.play_from = at.or(self.play_from);
                 return;
             }
         }
         self.player = None;
-        self.player_for = Some(key);
-        let Some(path) = core.answer_wav(session_id, answer) else {
+        self.player_for = Some(key.clone());
+        let Some(path) = core.answer_wav(session_id, answer_id) else {
             core.error("This answer has no recording.");
             return;
         };
-        let slot: Opening = Arc::default();
-        let filled = Arc::clone(&slot);
-        let ctx = core.ctx.clone();
-        std::thread::spawn(move || {
-            let result = Player::open(&path).map_err(|e| e.to_string());
-            if let Ok(mut slot) = filled.lock() {
-                *slot = Some(result);
-            }
-            ctx.request_repaint();
-        });
-        self.opening = Some(slot);
+        core.run(Job::OpenPlayer { session_id: key.0, answer_id: key.1, path });
+        self.opening = true;
         self.play_from = Some(at.unwrap_or(0.0));
     }
 
     /// Takes the player once it is open, and starts it.
-    fn poll_opening(&mut self, core: &mut Core) {
-        let Some(slot) = &self.opening else { return };
-        let Some(result) = slot.lock().ok().and_then(|mut s| s.take()) else { return };
-        self.opening = None;
+    pub fn on_event(&mut self, event: AppEvent) {
+        let AppEvent::PlayerOpened { session_id, answer_id, result } = event else { return };
+        if self.player_for.as_ref() != Some(&(session_id, answer_id)) {
+            return; // opened for an answer no longer shown
+        }
+        self.opening = false;
         match result {
             Ok(player) => {
                 if let Some(t) = self.play_from.take() {
                     player.seek(t);
                     if let Err(err) = player.play() {
-                        core.error(err);
+                        self.failed = Some(err.to_string());
                     }
                 }
                 self.player = Some(player);
             }
-            Err(err) => core.error(format!("Cannot play the recording: {err}")),
+            Err(err) => self.failed = Some(format!("Cannot play the recording: {err}")),
         }
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, core: &mut Core, session_id: &str, answer_index: usize) {
-        self.poll_opening(core);
+    pub fn ui(&mut self, ui: &mut egui::Ui, core: &mut Coach, session_id: &str, answer_index: usize) {
+        if let Some(err) = self.failed.take() {
+            core.error(err);
+        }
         let Some(answer) = core.session(session_id).and_then(|s| s.answers.get(answer_index)).cloned() else { return };
+        let answer_id = answer.id.clone();
         let Some(q) = core.library.question(&answer.question_id) else {
             ui.colored_label(WARN, format!("The question {} is no longer in the content.", answer.question_id));
             return;
@@ -98,7 +94,7 @@ impl AnswerPanel {
         let playhead = self
             .player
             .as_ref()
-            .filter(|_| self.player_for == Some((session_id.to_owned(), answer_index)))
+            .filter(|_| self.player_for == Some((session_id.to_owned(), answer_id.clone())))
             .map(|p| p.position_s());
         if playing {
             ui.ctx().request_repaint_after(Duration::from_millis(50));
@@ -127,10 +123,10 @@ impl AnswerPanel {
                             p.pause();
                         }
                     } else {
-                        self.play(core, session_id, answer_index, None);
+                        self.play(core, session_id, &answer_id, None);
                     }
                 }
-                if self.opening.is_some() {
+                if self.opening {
                     ui.spinner();
                 }
                 if let Some(p) = &self.player {
@@ -141,10 +137,10 @@ impl AnswerPanel {
                     }
                 }
             });
-            match (&answer.transcript, core.is_transcribing(session_id, answer_index)) {
+            match (&answer.transcript, core.is_transcribing(session_id, &answer_id)) {
                 (Some(transcript), _) => {
                     if let Some(t) = widgets::transcript_words(ui, transcript, answer.feedback.as_ref(), playhead) {
-                        self.play(core, session_id, answer_index, Some(t));
+                        self.play(core, session_id, &answer_id, Some(t));
                     }
                 }
                 (None, true) => {
@@ -160,7 +156,7 @@ impl AnswerPanel {
                         ui.label(RichText::new("Not transcribed yet.").weak());
                     }
                     if ui.button("Transcribe").clicked() {
-                        core.retranscribe(session_id, answer_index);
+                        core.retranscribe(session_id, &answer_id);
                     }
                 }
             }
@@ -183,10 +179,11 @@ impl AnswerPanel {
             ui.label(RichText::new("Self-grade").heading());
             let mut grades = answer.grades.clone();
             if widgets::rubric_grades(ui, &core.library, &question, &mut grades) {
-                if let Some(a) = core.session_mut(session_id).and_then(|s| s.answers.get_mut(answer_index)) {
-                    a.grades = grades;
-                }
-                core.save(session_id);
+                core.edit_session(session_id, |s| {
+                    if let Some(a) = s.answer_mut(&answer_id) {
+                        a.grades = grades;
+                    }
+                });
             }
             let label = ui.label(RichText::new("Notes").strong());
             let mut notes = answer.notes.clone();
@@ -199,11 +196,12 @@ impl AnswerPanel {
                 )
                 .labelled_by(label.id);
             if response.changed() {
-                if let Some(a) = core.session_mut(session_id).and_then(|s| s.answers.get_mut(answer_index)) {
-                    a.notes = notes;
-                }
                 // Saved as typed (on the saver thread): closing the window loses nothing.
-                core.save(session_id);
+                core.edit_session(session_id, |s| {
+                    if let Some(a) = s.answer_mut(&answer_id) {
+                        a.notes = notes;
+                    }
+                });
             }
 
             // Right: what the interviewer was after.
@@ -235,7 +233,11 @@ impl Review {
         Review { session_id, selected: answer, panel: AnswerPanel::default(), countdown: None, confirm_delete: false }
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, core: &mut Core) -> Option<Navigate> {
+    pub fn on_event(&mut self, event: AppEvent) {
+        self.panel.on_event(event);
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, core: &mut Coach) -> Option<Navigate> {
         let Some(session) = core.session(&self.session_id).cloned() else {
             ui.label("This session no longer exists.");
             return Some(Navigate::Home);
@@ -254,8 +256,8 @@ impl Review {
                 export(core, &session);
             }
             if ui.button("Transcribe all again").clicked() {
-                for i in 0..session.answers.len() {
-                    core.retranscribe(&session.id, i);
+                for answer in &session.answers {
+                    core.retranscribe(&session.id, &answer.id);
                 }
             }
             if self.confirm_delete {
@@ -301,7 +303,7 @@ impl Review {
         go
     }
 
-    fn summary(&mut self, ui: &mut egui::Ui, core: &mut Core, session: &Session) {
+    fn summary(&mut self, ui: &mut egui::Ui, core: &mut Coach, session: &Session) {
         ui.label(RichText::new("Reflection").heading());
         ui.label("Spend 5 minutes writing down what you'd improve.");
         ui.horizontal(|ui| match self.countdown {
@@ -330,10 +332,7 @@ impl Review {
             .add(egui::TextEdit::multiline(&mut reflection).desired_rows(6).desired_width(f32::INFINITY))
             .labelled_by(label.id);
         if response.changed() {
-            if let Some(s) = core.session_mut(&session.id) {
-                s.reflection = reflection;
-            }
-            core.save(&session.id);
+            core.edit_session(&session.id, |s| s.reflection = reflection);
         }
 
         ui.add_space(8.0);
@@ -378,15 +377,8 @@ impl Review {
 }
 
 /// Writes the session's Markdown report beside it and says where.
-fn export(core: &mut Core, session: &Session) {
+fn export(core: &mut Coach, session: &Session) {
     let markdown = report::markdown(&core.library, session);
-    let Ok(dir) = core.store.session_dir(&session.id) else { return };
-    let path = dir.join("report.md");
-    core.spawn(move || {
-        let result = crate::store::write_atomic(&path, markdown.as_bytes());
-        Box::new(move |core: &mut Core| match result {
-            Ok(()) => core.info(format!("Report written to {}", path.display())),
-            Err(err) => core.error(format!("Cannot write {}: {err}", path.display())),
-        })
-    });
+    let Ok(dir) = core.store().session_dir(&session.id) else { return };
+    core.run(Job::WriteReport { path: dir.join("report.md"), markdown });
 }

@@ -3,17 +3,17 @@
 //! with a level test, filler words, pace band, threads, data folder, theme.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use eframe::egui::{self, RichText};
 
-use super::core::ModelDownload;
 use super::widgets::{self, BAD, GOOD, WARN};
-use super::{Core, Navigate};
-use crate::audio::capture::{self, CaptureEvent, DeviceInfo, Level, RecordOptions, Recorder};
+use super::{Coach, Navigate};
+use crate::audio::capture::{CaptureEvent, Level, RecordOptions, Recorder, Source};
 use crate::audio::wav::TakeMarker;
-use crate::transcribe::{convert, ggml, models};
+use crate::model::{catalog as models, ggml};
+use crate::pipeline::Job;
 
 struct MicTest {
     recorder: Recorder,
@@ -25,18 +25,19 @@ struct MicTest {
 pub struct SettingsScreen {
     import_dir: String,
     custom_file: String,
-    devices: Option<Vec<DeviceInfo>>,
-    devices_loading: bool,
+    devices_asked: bool,
     mic_test: Option<MicTest>,
     fillers: Option<String>,
     picked: Arc<Mutex<Option<PathBuf>>>,
     /// The models folder, validated once (not every frame); refreshed after
     /// a download, or when the model in use changes (an import).
     installed: Option<(Vec<models::Installed>, Option<PathBuf>)>,
+    /// The download seen last frame, to notice when it ends.
+    downloading: Option<String>,
 }
 
 impl SettingsScreen {
-    pub fn ui(&mut self, ui: &mut egui::Ui, core: &mut Core) -> Option<Navigate> {
+    pub fn ui(&mut self, ui: &mut egui::Ui, core: &mut Coach) -> Option<Navigate> {
         if let Ok(mut picked) = self.picked.lock()
             && let Some(path) = picked.take()
         {
@@ -62,9 +63,9 @@ impl SettingsScreen {
         None
     }
 
-    fn model_section(&mut self, ui: &mut egui::Ui, core: &mut Core) {
+    fn model_section(&mut self, ui: &mut egui::Ui, core: &mut Coach) {
         ui.label(RichText::new("Transcription model").heading());
-        match (&core.model.info, &core.model.error, core.model.loading) {
+        match (&core.model().info, &core.model().error, core.model().loading) {
             (_, _, true) => {
                 ui.label("Loading the model…");
             }
@@ -77,12 +78,14 @@ impl SettingsScreen {
             _ => {}
         }
         ui.label(RichText::new("Transcription runs on this computer. Downloads come from whisper.cpp's published models and are checked against their SHA-1.").weak());
-        if core.download.as_ref().is_some_and(|d| d.ended.load(Ordering::Relaxed)) {
-            core.download = None;
+        // A download ended since the last frame: scan the folder again.
+        let downloading = core.download().map(|d| d.name.clone());
+        if self.downloading.is_some() && downloading.is_none() {
             self.installed = None;
         }
+        self.downloading = downloading;
         let installed = match self.installed.take() {
-            Some((list, scanned_with)) if scanned_with == core.model.path => list,
+            Some((list, scanned_with)) if scanned_with == core.model().path => list,
             _ => models::installed(&core.data.models()),
         };
         egui::Grid::new("catalogue").num_columns(5).striped(true).show(ui, |ui| {
@@ -105,19 +108,19 @@ impl SettingsScreen {
                     if ui.button(format!("Use {}", entry.name)).clicked() {
                         self.use_model(core, path);
                     }
-                } else if core.download.as_ref().is_some_and(|d| d.name == entry.name) {
+                } else if core.download().is_some_and(|d| d.name == entry.name) {
                     ui.label("downloading…");
                 } else if ui
-                    .add_enabled(core.download.is_none(), egui::Button::new(format!("Download {}", entry.name)))
+                    .add_enabled(core.download().is_none(), egui::Button::new(format!("Download {}", entry.name)))
                     .clicked()
                 {
-                    self.start_download(core, entry.name);
+                    core.run(Job::DownloadModel { name: entry.name.to_owned() });
                 }
                 ui.end_row();
             }
         });
-        self.installed = Some((installed, core.model.path.clone()));
-        if let Some(d) = &core.download {
+        self.installed = Some((installed, core.model().path.clone()));
+        if let Some(d) = core.download() {
             let (done, total) = (d.done.load(Ordering::Relaxed), d.total.load(Ordering::Relaxed));
             ui.horizontal(|ui| {
                 let fraction = if total > 0 { done as f32 / total as f32 } else { 0.0 };
@@ -179,7 +182,7 @@ impl SettingsScreen {
         let slider = ui.add(egui::Slider::new(&mut threads, 1..=max.max(1))).labelled_by(label.id);
         if slider.changed() {
             core.settings.threads = Some(threads);
-            core.transcriber.send(crate::transcribe::service::Command::SetThreads(threads));
+            core.set_threads(threads);
         }
         // Saved when the drag ends, not on every frame of it.
         if slider.drag_stopped() || (slider.changed() && !slider.dragged()) {
@@ -188,88 +191,26 @@ impl SettingsScreen {
         ui.label(RichText::new("Default: all cores but one, so recording and the window stay smooth.").weak());
     }
 
-    fn use_model(&mut self, core: &mut Core, path: PathBuf) {
+    fn use_model(&mut self, core: &mut Coach, path: PathBuf) {
         core.settings.model = Some(path.clone());
         core.save_settings();
         core.load_model(Some(path));
     }
 
-    fn start_download(&mut self, core: &mut Core, name: &'static str) {
-        let done = Arc::new(AtomicU64::new(0));
-        let total = Arc::new(AtomicU64::new(0));
-        let cancel = Arc::new(AtomicBool::new(false));
-        let ended = Arc::new(AtomicBool::new(false));
-        core.download = Some(ModelDownload {
-            name: name.to_owned(),
-            done: Arc::clone(&done),
-            total: Arc::clone(&total),
-            cancel: Arc::clone(&cancel),
-            ended: Arc::clone(&ended),
-        });
-        let dir = core.data.models();
-        let ctx = core.ctx.clone();
-        core.spawn(move || {
-            let result = models::download_named(name, &dir, &cancel, &mut |p| {
-                done.store(p.done, Ordering::Relaxed);
-                total.store(p.total.unwrap_or(0), Ordering::Relaxed);
-                ctx.request_repaint();
-            });
-            ended.store(true, Ordering::Relaxed);
-            Box::new(move |core: &mut Core| match result {
-                Ok(info) => {
-                    core.info(format!("Downloaded {}", info.path.display()));
-                    core.settings.model = Some(info.path.clone());
-                    core.save_settings();
-                    core.load_model(Some(info.path));
-                }
-                Err(err) => core.error(err),
-            })
-        });
-    }
-
-    fn import(&mut self, core: &mut Core) {
+    fn import(&mut self, core: &mut Coach) {
         let source = PathBuf::from(self.import_dir.trim());
         let name = source.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "imported".into());
         let dest = core.data.models().join(format!("ggml-{name}.bin"));
-        if let Err(err) = crate::store::create_private_dir(&core.data.models()) {
-            core.error(format!("Cannot create {}: {err}", core.data.models().display()));
-            return;
-        }
-        core.info(format!("Importing {}…", source.display()));
-        core.spawn(move || {
-            let result = convert::convert_ct2(&source, &dest);
-            Box::new(move |core: &mut Core| match result {
-                Ok(summary) => {
-                    core.info(format!("Imported {}", summary.out.display()));
-                    core.settings.model = Some(summary.out.clone());
-                    core.save_settings();
-                    core.load_model(Some(summary.out));
-                }
-                Err(err) => core.error(err),
-            })
-        });
+        core.run(Job::ImportModel { source, dest });
     }
 
-    fn microphone_section(&mut self, ui: &mut egui::Ui, core: &mut Core) {
+    fn microphone_section(&mut self, ui: &mut egui::Ui, core: &mut Coach) {
         ui.label(RichText::new("Microphone").heading());
-        if self.devices.is_none() && !self.devices_loading {
-            self.devices_loading = true;
-            let ctx = core.ctx.clone();
-            core.spawn(move || {
-                let result = capture::input_devices();
-                ctx.request_repaint();
-                Box::new(move |core: &mut Core| {
-                    if let Err(err) = &result {
-                        core.error(err);
-                    }
-                    core.ui_devices = Some(result.unwrap_or_default());
-                })
-            });
+        if !self.devices_asked {
+            self.devices_asked = true;
+            core.run(Job::ListDevices);
         }
-        if let Some(devices) = core.ui_devices.take() {
-            self.devices = Some(devices);
-            self.devices_loading = false;
-        }
+        let devices = core.devices().map(<[_]>::to_vec);
         let selected = core.settings.input_device.clone();
         let shown = selected.clone().unwrap_or_else(|| "System default".into());
         let mut choice = None;
@@ -277,7 +218,7 @@ impl SettingsScreen {
             if ui.selectable_label(selected.is_none(), "System default").clicked() {
                 choice = Some(None);
             }
-            for device in self.devices.iter().flatten() {
+            for device in devices.iter().flatten() {
                 if ui
                     .selectable_label(
                         selected.as_deref() == Some(&device.id),
@@ -294,7 +235,7 @@ impl SettingsScreen {
             core.save_settings();
         }
         if ui.button("Refresh devices").clicked() {
-            self.devices = None;
+            core.run(Job::ListDevices);
         }
         ui.horizontal(|ui| match &mut self.mic_test {
             None => {
@@ -324,26 +265,25 @@ impl SettingsScreen {
         });
     }
 
-    fn start_mic_test(&mut self, core: &mut Core) {
+    fn start_mic_test(&mut self, core: &mut Coach) {
         let Ok(dir) = tempfile::tempdir() else {
             core.error("Cannot create a temporary folder for the test.");
             return;
         };
-        let ctx = core.ctx.clone();
         let recorder = Recorder::start(
             RecordOptions {
-                device: core.settings.input_device.clone(),
+                source: Source::Device(core.settings.input_device.clone()),
                 out: dir.path().join("mic-test.wav"),
                 marker: TakeMarker { started_at: chrono::Utc::now(), ..Default::default() },
                 max_seconds: Some(120.0),
-                stream_audio: false,
+                sink: None,
             },
-            Arc::new(move || ctx.request_repaint()),
+            core.notify(),
         );
         self.mic_test = Some(MicTest { recorder, level: None, _dir: dir });
     }
 
-    fn feedback_section(&mut self, ui: &mut egui::Ui, core: &mut Core) {
+    fn feedback_section(&mut self, ui: &mut egui::Ui, core: &mut Coach) {
         ui.label(RichText::new("Feedback").heading());
         let text = self.fillers.get_or_insert_with(|| core.settings.fillers.join(", "));
         let label = ui.label("Filler words (comma-separated)");

@@ -2,7 +2,7 @@
 
 use eframe::egui::{self, Color32, RichText};
 
-use super::Core;
+use super::Coach;
 use crate::analysis::{Feedback, FillerSource, clock};
 use crate::audio::capture::Level;
 use crate::content::{Library, Probe, Question, Stage};
@@ -13,8 +13,8 @@ pub const WARN: Color32 = Color32::from_rgb(230, 160, 40);
 pub const BAD: Color32 = Color32::from_rgb(220, 70, 60);
 pub const GOOD: Color32 = Color32::from_rgb(80, 170, 100);
 
-pub fn model_badge(ui: &mut egui::Ui, core: &Core) {
-    let m = &core.model;
+pub fn model_badge(ui: &mut egui::Ui, core: &Coach) {
+    let m = &core.model();
     if m.loading {
         ui.label(RichText::new("loading model…").weak());
     } else if let Some(info) = &m.info {
@@ -25,9 +25,9 @@ pub fn model_badge(ui: &mut egui::Ui, core: &Core) {
     }
 }
 
-pub fn notices(ui: &mut egui::Ui, core: &mut Core) {
+pub fn notices(ui: &mut egui::Ui, core: &mut Coach) {
     let mut dismiss = None;
-    for (i, notice) in core.notices.iter().enumerate().rev().take(4) {
+    for (i, notice) in core.notices().iter().enumerate().rev().take(4) {
         ui.horizontal(|ui| {
             let text = RichText::new(&notice.text);
             ui.label(if notice.error { text.color(BAD) } else { text });
@@ -37,7 +37,7 @@ pub fn notices(ui: &mut egui::Ui, core: &mut Core) {
         });
     }
     if let Some(i) = dismiss {
-        core.notices.remove(i);
+        core.dismiss_notice(i);
     }
 }
 
@@ -345,7 +345,7 @@ pub fn feedback_view(ui: &mut egui::Ui, f: &Feedback) {
     });
     ui.add_space(6.0);
     for advice in &f.advice {
-        let text = RichText::new(format!("{} {}", if advice.warn { "!" } else { "·" }, advice.text));
-        ui.label(if advice.warn { text.color(WARN) } else { text });
+        let text = RichText::new(format!("{} {}", if advice.warn() { "!" } else { "·" }, advice.text()));
+        ui.label(if advice.warn() { text.color(WARN) } else { text });
     }
 }

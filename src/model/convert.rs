@@ -117,7 +117,7 @@ pub fn convert_ct2(ct2_dir: &Path, out: &Path) -> Result<ConvertSummary, Convert
             return Err(e);
         }
     };
-    if let Err(e) = crate::store::atomic::sync_dir(dir) {
+    if let Err(e) = crate::util::atomic::sync_dir(dir) {
         log::warn!("converted {} but could not sync its folder: {e}", out.display());
     }
     log::info!("converted {} to {} ({} tensors, {bytes} bytes)", ct2_dir.display(), out.display(), specs.len());

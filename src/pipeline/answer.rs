@@ -1,0 +1,37 @@
+//! The last step of one answer's path, written once for the app and the
+//! CLI: the take's audio (read and brought to 16 kHz) and its transcript,
+//! with the question, give the feedback.
+
+use std::path::Path;
+
+use crate::analysis::{self, Feedback, QuestionContext};
+use crate::audio::resample::{self, ResampleError};
+use crate::audio::wav::{self, WavError};
+use crate::content::Question;
+use crate::transcribe::Transcript;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AnswerError {
+    #[error(transparent)]
+    Audio(#[from] WavError),
+    #[error(transparent)]
+    Resample(#[from] ResampleError),
+}
+
+/// A take's audio at 16 kHz mono, whatever rate its file has.
+pub fn take_audio(path: &Path) -> Result<Vec<f32>, AnswerError> {
+    let (samples, rate) = wav::read_mono(path)?;
+    Ok(resample::resample_clip(&samples, rate)?)
+}
+
+/// The feedback for a transcribed take. Without a WAV (a transcript given
+/// on its own), pauses and fillers come from the word times only.
+pub fn feedback(
+    transcript: &Transcript,
+    wav: Option<&Path>,
+    question: Option<&Question>,
+    config: &analysis::Config,
+) -> Result<Feedback, AnswerError> {
+    let audio = wav.map(take_audio).transpose()?;
+    Ok(analysis::analyze(transcript, audio.as_deref(), question.map(QuestionContext::of), config))
+}

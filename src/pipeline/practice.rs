@@ -1,0 +1,537 @@
+//! One practice session, question by question: the controller the practice
+//! screen and `record --question` drive with commands. Its take goes
+//! through explicit states (idle, starting, recording, finishing,
+//! transcribing, analysed, failed); the recorder feeds the streaming
+//! transcriber on its own thread, the answer thread analyses the transcript
+//! as soon as it is in, and the coach saves every step.
+
+use std::sync::mpsc::{Sender, TryRecvError};
+use std::time::Instant;
+
+use super::Coach;
+use crate::audio::capture::{CaptureEvent, Level, RecordOptions, Recorder, Source, Take, TakeSink};
+use crate::content::{QuestionRef, question_id};
+use crate::store::{Level as Grade, Mode, Session, StoreError, takes};
+use crate::transcribe::service::{Command, TakeKey};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PracticeError {
+    #[error("no mock \"{0}\"; see `interview-coach content list`")]
+    NoMock(String),
+    #[error("no question \"{0}\"; see `interview-coach content list`")]
+    NoQuestion(String),
+    #[error("nothing to practise in {0}")]
+    Empty(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Where the current question's answer is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TakeState {
+    /// Not answered yet in this session.
+    Idle,
+    /// The microphone is opening; the clock has not started.
+    Starting,
+    Recording,
+    /// Stop was pressed; the recorder is closing the take.
+    Finishing,
+    /// Recorded; the transcript (and then the feedback) is being made.
+    Transcribing,
+    /// Recorded, and not transcribed (no transcription was asked for).
+    Recorded,
+    /// Transcribed and analysed: the review can show everything.
+    Analysed,
+    /// Transcription failed (the take is kept and can be transcribed again).
+    Failed(String),
+}
+
+/// What the user (or the CLI) asks the controller to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PracticeCommand {
+    /// Space: start a take, or stop the one being recorded.
+    Toggle,
+    Start,
+    Stop,
+    Next,
+    Back,
+    GoTo(usize),
+    /// End the session (it is marked ended and saved).
+    Finish,
+    /// Coding questions: the candidate's scratchpad, kept with the answer.
+    Scratchpad(String),
+    /// Peer mode: the listen-for items the interviewer ticked.
+    Ticks(Vec<bool>),
+    Grade {
+        signal: String,
+        level: Option<Grade>,
+    },
+    Note(String),
+}
+
+/// What happened, for whoever drives the controller (the CLI prints these;
+/// the app reads the state instead).
+#[derive(Debug, Clone, PartialEq)]
+pub enum PracticeEvent {
+    Started {
+        device: String,
+        sample_rate: u32,
+        channels: u16,
+        format: String,
+    },
+    /// The take is closed and saved (with the reason, if it stopped early).
+    Recorded {
+        answer_id: String,
+        duration_s: f64,
+        error: Option<String>,
+        warning: Option<String>,
+    },
+    /// The take could not start; its answer was removed.
+    FailedToStart(String),
+}
+
+/// A take being recorded.
+pub struct LiveTake {
+    recorder: Recorder,
+    key: TakeKey,
+    session_id: String,
+    answer_id: String,
+    /// Set when the first audio arrives: the clock starts then.
+    started: Option<Instant>,
+    elapsed_s: f64,
+    level: Option<Level>,
+    stopping: bool,
+    transcribe: bool,
+}
+
+impl LiveTake {
+    pub fn key(&self) -> TakeKey {
+        self.key
+    }
+    pub fn elapsed_s(&self) -> f64 {
+        self.elapsed_s
+    }
+    pub fn level(&self) -> Option<&Level> {
+        self.level.as_ref()
+    }
+
+    /// Applies the recorder's events; `true` once the take is closed.
+    pub(crate) fn poll(&mut self, coach: &mut Coach, events: &mut Vec<PracticeEvent>) -> bool {
+        loop {
+            // `Finished` is the recorder's last word (its thread ends right
+            // after, closing the channel): stop reading there.
+            let event = match self.recorder.events.try_recv() {
+                Ok(event) => event,
+                Err(TryRecvError::Empty) => return false,
+                Err(TryRecvError::Disconnected) => {
+                    let reason = "the recorder stopped unexpectedly; the take was kept up to that moment";
+                    // The sink may not have closed the stream: do it here.
+                    if self.transcribe {
+                        let wav = coach.answer_wav(&self.session_id, &self.answer_id);
+                        coach.transcriber().send(Command::StreamEnd { key: self.key, duration_s: self.elapsed_s, wav });
+                    }
+                    self.close(coach, self.elapsed_s, Some(reason.to_owned()), None, events);
+                    return true;
+                }
+            };
+            match event {
+                CaptureEvent::Started { device, sample_rate, channels, format } => {
+                    self.started = Some(Instant::now());
+                    events.push(PracticeEvent::Started { device, sample_rate, channels, format });
+                }
+                CaptureEvent::Level(level) => {
+                    self.elapsed_s = level.elapsed_s;
+                    self.level = Some(level);
+                }
+                CaptureEvent::Finished(Ok(take)) => {
+                    self.close(coach, take.duration_s, None, take.dropped_warning(), events);
+                    return true;
+                }
+                CaptureEvent::Finished(Err((take, err))) => {
+                    self.close(coach, take.duration_s, Some(err.to_string()), take.dropped_warning(), events);
+                    return true;
+                }
+                CaptureEvent::FailedToStart(err) => {
+                    // The take never started: its answer goes, with the reason shown.
+                    let answer_id = self.answer_id.clone();
+                    coach.edit_session(&self.session_id, |s| s.answers.retain(|a| a.id != answer_id));
+                    coach.forget_take(self.key);
+                    let message = format!("Cannot record: {err}");
+                    coach.error(&message);
+                    events.push(PracticeEvent::FailedToStart(message));
+                    return true;
+                }
+            }
+        }
+    }
+
+    /// The take is on disk: its length and why it stopped are saved.
+    fn close(
+        &mut self,
+        coach: &mut Coach,
+        duration_s: f64,
+        error: Option<String>,
+        warning: Option<String>,
+        events: &mut Vec<PracticeEvent>,
+    ) {
+        let answer_id = self.answer_id.clone();
+        coach.edit_session(&self.session_id, |s| {
+            if let Some(a) = s.answer_mut(&answer_id) {
+                a.set_duration(duration_s);
+                a.stopped_at = Some(chrono::Utc::now());
+                a.capture_error = error.clone();
+            }
+        });
+        if let Some(err) = &error {
+            coach.error(err);
+        }
+        if let Some(warning) = &warning {
+            coach.error(warning);
+        }
+        events.push(PracticeEvent::Recorded { answer_id, duration_s, error, warning });
+    }
+}
+
+/// Streams a take's audio to the transcriber from the recorder's thread.
+struct StreamToTranscriber {
+    key: TakeKey,
+    commands: Sender<Command>,
+}
+
+impl TakeSink for StreamToTranscriber {
+    fn audio(&mut self, samples: &[f32]) {
+        let _ = self.commands.send(Command::StreamAudio { key: self.key, samples: samples.to_vec() });
+    }
+    fn finished(&mut self, take: &Take) {
+        let end = Command::StreamEnd { key: self.key, duration_s: take.duration_s, wav: Some(take.path.clone()) };
+        let _ = self.commands.send(end);
+    }
+}
+
+/// How takes are recorded.
+#[derive(Debug, Clone)]
+pub struct TakeOptions {
+    pub source: Source,
+    /// Stop by itself after this long (the CLI's `--seconds`).
+    pub max_seconds: Option<f64>,
+    /// Transcribe and analyse each take (the CLI can record only).
+    pub transcribe: bool,
+}
+
+impl Default for TakeOptions {
+    fn default() -> TakeOptions {
+        TakeOptions { source: Source::Device(None), max_seconds: None, transcribe: true }
+    }
+}
+
+pub struct Practice {
+    session_id: String,
+    mode: Mode,
+    plan: Vec<String>,
+    index: usize,
+    take: Option<LiveTake>,
+    scratchpad: String,
+    ticks: Vec<bool>,
+    options: TakeOptions,
+}
+
+impl Practice {
+    /// A new session over a whole mock, or one of its stages.
+    pub fn start(
+        coach: &mut Coach,
+        mock_id: &str,
+        stage_id: Option<&str>,
+        mode: Mode,
+    ) -> Result<Practice, PracticeError> {
+        let mock = coach.library.mock(mock_id).ok_or_else(|| PracticeError::NoMock(mock_id.to_owned()))?;
+        let plan: Vec<String> = mock
+            .stages
+            .iter()
+            .filter(|s| stage_id.is_none_or(|id| s.id == id))
+            .flat_map(|s| s.questions.iter().map(move |q| question_id(&mock.id, &s.id, &q.id)))
+            .collect();
+        if plan.is_empty() {
+            return Err(PracticeError::Empty(format!("{mock_id}/{}", stage_id.unwrap_or_default())));
+        }
+        let mut session = Session::new(mock_id, stage_id, mode, chrono::Utc::now());
+        coach.store().make_unique(&mut session);
+        while coach.session(&session.id).is_some() {
+            session.id.push('+');
+        }
+        let session_id = session.id.clone();
+        coach.put_session(session);
+        Ok(Practice::over(coach, session_id, mode, plan))
+    }
+
+    /// One question, in an existing session or a new one (`record --question`).
+    pub fn single(coach: &mut Coach, question: &str, session_id: Option<&str>) -> Result<Practice, PracticeError> {
+        let q = coach.library.question(question).ok_or_else(|| PracticeError::NoQuestion(question.to_owned()))?;
+        let mock_id = q.mock.id.clone();
+        let session_id = match session_id {
+            Some(id) => match coach.session(id) {
+                Some(session) => session.id.clone(),
+                // Not read yet (or made by another program since): from disk.
+                None => {
+                    let session = coach.store().load(id)?;
+                    let id = session.id.clone();
+                    coach.put_session(session);
+                    id
+                }
+            },
+            None => {
+                let mut session = Session::new(&mock_id, None, Mode::Solo, chrono::Utc::now());
+                coach.store().make_unique(&mut session);
+                let id = session.id.clone();
+                coach.put_session(session);
+                id
+            }
+        };
+        Ok(Practice::over(coach, session_id, Mode::Solo, vec![question.to_owned()]))
+    }
+
+    fn over(coach: &Coach, session_id: String, mode: Mode, plan: Vec<String>) -> Practice {
+        let source = Source::Device(coach.settings.input_device.clone());
+        let mut practice = Practice {
+            session_id,
+            mode,
+            plan,
+            index: 0,
+            take: None,
+            scratchpad: String::new(),
+            ticks: Vec::new(),
+            options: TakeOptions { source, ..TakeOptions::default() },
+        };
+        practice.enter_question(coach);
+        practice
+    }
+
+    pub fn set_options(&mut self, options: TakeOptions) {
+        self.options = options;
+    }
+
+    pub fn session_id(&self) -> &str {
+        &self.session_id
+    }
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+    pub fn index(&self) -> usize {
+        self.index
+    }
+    pub fn len(&self) -> usize {
+        self.plan.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.plan.is_empty()
+    }
+    pub fn is_last(&self) -> bool {
+        self.index + 1 == self.plan.len()
+    }
+    pub fn take(&self) -> Option<&LiveTake> {
+        self.take.as_ref()
+    }
+    pub fn is_live(&self) -> bool {
+        self.take.is_some()
+    }
+    pub fn scratchpad(&self) -> &str {
+        &self.scratchpad
+    }
+    pub fn ticks(&self) -> &[bool] {
+        &self.ticks
+    }
+
+    pub fn question<'a>(&self, coach: &'a Coach) -> Option<QuestionRef<'a>> {
+        coach.library.question(self.plan.get(self.index)?)
+    }
+
+    /// The latest answer to the current question in this session.
+    pub fn answer_id(&self, coach: &Coach) -> Option<String> {
+        let qid = self.plan.get(self.index)?;
+        let session = coach.session(&self.session_id)?;
+        session.answers.iter().rev().find(|a| &a.question_id == qid).map(|a| a.id.clone())
+    }
+
+    pub fn state(&self, coach: &Coach) -> TakeState {
+        if let Some(take) = &self.take {
+            return if take.stopping {
+                TakeState::Finishing
+            } else if take.started.is_none() {
+                TakeState::Starting
+            } else {
+                TakeState::Recording
+            };
+        }
+        let Some(answer_id) = self.answer_id(coach) else { return TakeState::Idle };
+        let Some(answer) = coach.session(&self.session_id).and_then(|s| s.answer(&answer_id)) else {
+            return TakeState::Idle;
+        };
+        if coach.is_transcribing(&self.session_id, &answer_id) {
+            TakeState::Transcribing
+        } else if let Some(err) = &answer.transcription_error {
+            TakeState::Failed(err.clone())
+        } else if answer.feedback.is_some() {
+            TakeState::Analysed
+        } else {
+            TakeState::Recorded
+        }
+    }
+
+    pub fn handle(&mut self, coach: &mut Coach, command: PracticeCommand) {
+        match command {
+            PracticeCommand::Toggle if self.take.is_some() => self.stop(),
+            PracticeCommand::Toggle | PracticeCommand::Start => self.start_take(coach),
+            PracticeCommand::Stop => self.stop(),
+            PracticeCommand::Next => self.go_to(coach, self.index + 1),
+            PracticeCommand::Back => {
+                if let Some(i) = self.index.checked_sub(1) {
+                    self.go_to(coach, i);
+                }
+            }
+            PracticeCommand::GoTo(i) => self.go_to(coach, i),
+            PracticeCommand::Finish => {
+                self.keep_scratchpad(coach);
+                coach.edit_session(&self.session_id, |s| s.ended_at = Some(chrono::Utc::now()));
+            }
+            PracticeCommand::Scratchpad(text) => {
+                self.scratchpad = text;
+                if self.take.is_none() {
+                    self.keep_scratchpad(coach);
+                }
+            }
+            PracticeCommand::Ticks(ticks) => {
+                self.ticks = ticks;
+                self.keep_scratchpad(coach);
+            }
+            PracticeCommand::Grade { signal, level } => self.edit_answer(coach, |a| match level {
+                Some(level) => {
+                    a.grades.insert(signal, level);
+                }
+                None => {
+                    a.grades.remove(&signal);
+                }
+            }),
+            PracticeCommand::Note(text) => self.edit_answer(coach, |a| a.notes = text),
+        }
+    }
+
+    fn edit_answer(&mut self, coach: &mut Coach, change: impl FnOnce(&mut crate::store::Answer)) {
+        let Some(answer_id) = self.answer_id(coach) else { return };
+        coach.edit_session(&self.session_id, |s| {
+            if let Some(a) = s.answer_mut(&answer_id) {
+                change(a);
+            }
+        });
+    }
+
+    /// Applies what the recorder reported.
+    pub fn poll(&mut self, coach: &mut Coach) -> Vec<PracticeEvent> {
+        let mut events = Vec::new();
+        let Some(take) = self.take.as_mut() else { return events };
+        if take.poll(coach, &mut events) {
+            self.take = None;
+            self.keep_scratchpad(coach);
+        }
+        events
+    }
+
+    fn enter_question(&mut self, coach: &Coach) {
+        let listen = self.question(coach).map_or(0, |q| q.question.listen_for.len() + q.stage.listen_for.len());
+        let answer = self.answer_id(coach).and_then(|id| coach.session(&self.session_id)?.answer(&id).cloned());
+        self.scratchpad = answer.as_ref().and_then(|a| a.scratchpad.clone()).unwrap_or_default();
+        self.ticks = vec![false; listen];
+        for &i in answer.iter().flat_map(|a| &a.listen_for_ticks) {
+            if let Some(t) = self.ticks.get_mut(i) {
+                *t = true;
+            }
+        }
+    }
+
+    fn go_to(&mut self, coach: &mut Coach, index: usize) {
+        if self.take.is_some() || index >= self.plan.len() || index == self.index {
+            return;
+        }
+        self.keep_scratchpad(coach);
+        self.index = index;
+        self.enter_question(coach);
+    }
+
+    /// Keeps the scratchpad and the ticks with the current answer.
+    fn keep_scratchpad(&mut self, coach: &mut Coach) {
+        let Some(answer_id) = self.answer_id(coach) else { return };
+        let pad = (!self.scratchpad.trim().is_empty()).then(|| self.scratchpad.clone());
+        let ticks: Vec<usize> = self.ticks.iter().enumerate().filter(|(_, t)| **t).map(|(i, _)| i).collect();
+        let unchanged = coach
+            .session(&self.session_id)
+            .and_then(|s| s.answer(&answer_id))
+            .is_some_and(|a| a.scratchpad == pad && a.listen_for_ticks == ticks);
+        if !unchanged {
+            self.edit_answer(coach, |a| {
+                a.scratchpad = pad;
+                a.listen_for_ticks = ticks;
+            });
+        }
+    }
+
+    /// Starts recording an answer to the current question.
+    fn start_take(&mut self, coach: &mut Coach) {
+        if self.take.is_some() {
+            return;
+        }
+        let Some(q) = self.question(coach) else { return };
+        let (qid, budget) = (q.full_id(), q.question.budget_s);
+        let Some(mut session) = coach.session(&self.session_id).cloned() else { return };
+        let planned = takes::new_answer(coach.store(), &mut session, &qid, budget, chrono::Utc::now());
+        let (index, wav_path, marker) = match planned {
+            Ok(planned) => planned,
+            Err(err) => return coach.error(format!("Cannot start recording: {err}")),
+        };
+        let answer_id = session.answers[index].id.clone();
+        coach.put_session(session);
+        let key = coach.new_take_key();
+        let transcribe = self.options.transcribe;
+        let sink: Option<Box<dyn TakeSink>> = if transcribe {
+            coach.expect_transcript(key, &self.session_id, &answer_id);
+            Some(Box::new(StreamToTranscriber { key, commands: coach.transcriber().sender() }))
+        } else {
+            None
+        };
+        let recorder = Recorder::start(
+            RecordOptions {
+                source: self.options.source.clone(),
+                out: wav_path,
+                marker,
+                max_seconds: self.options.max_seconds,
+                sink,
+            },
+            coach.notify(),
+        );
+        self.take = Some(LiveTake {
+            recorder,
+            key,
+            session_id: self.session_id.clone(),
+            answer_id,
+            started: None,
+            elapsed_s: 0.0,
+            level: None,
+            stopping: false,
+            transcribe,
+        });
+    }
+
+    fn stop(&mut self) {
+        if let Some(take) = &mut self.take {
+            take.stopping = true;
+            take.recorder.stop();
+        }
+    }
+
+    /// Leaving the screen (or the app): a take in progress is stopped and
+    /// handed to the coach, which closes and saves it in the background.
+    pub fn leave(&mut self, coach: &mut Coach) {
+        self.stop();
+        if let Some(take) = self.take.take() {
+            coach.adopt_take(take);
+        }
+        self.keep_scratchpad(coach);
+    }
+}
