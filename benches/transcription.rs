@@ -28,6 +28,8 @@
 //! `.cache/bench/`. faster-whisper runs in `.cache/bench-venv`, created on
 //! first use, through scripts/bench-faster-whisper.py.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

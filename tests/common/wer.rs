@@ -1,5 +1,7 @@
 //! Word error rate, shared by the tests and the transcription benchmark.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
+
 /// Lower-case words without punctuation (hyphens split words; numbers
 /// written in digits are spelled out, as whisper writes either).
 pub fn normalise_words(text: &str) -> Vec<String> {
