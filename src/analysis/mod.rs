@@ -308,6 +308,18 @@ fn could_be_one_held_sound(word: &str) -> bool {
 
 const FILLER_LIKE_WORDS: [&str; 10] = ["a", "an", "and", "uh", "um", "er", "ah", "oh", "the", "of"];
 
+/// Speaking rate (seconds per letter) when a take has too few words to
+/// measure its own: about 150 words a minute of 5-letter words.
+const DEFAULT_S_PER_LETTER: f64 = 0.07;
+/// The measured rate is kept between very fast and very slow speech.
+const S_PER_LETTER_RANGE: (f64, f64) = (0.03, 0.12);
+/// Generous: a word's estimated span is half as long again as its letters
+/// need, plus 50 ms for its onset, so real speech is never read as a gap.
+const SPAN_STRETCH: f64 = 1.5;
+const SPAN_ONSET_S: f64 = 0.05;
+/// Filler-like words get at least the length of a short held "uh".
+const FILLER_LIKE_MIN_SPAN_S: f64 = 0.4;
+
 /// Where each word really is, for finding what lies between words. whisper's
 /// token timestamps run words together (a dropped "um" is swallowed by the
 /// next word's start); with DTW a word's end is accurate, so its start is
@@ -321,15 +333,19 @@ pub fn acoustic_spans(tokens: &[text::Token], dtw: bool) -> Vec<(f64, f64)> {
     let mut rates: Vec<f64> =
         tokens.windows(2).map(|w| (w[1].end - w[0].end) / letters(&w[1])).filter(|r| *r > 0.0).collect();
     rates.sort_by(f64::total_cmp);
-    let per_letter = rates.get(rates.len() / 2).copied().unwrap_or(0.07).clamp(0.03, 0.12);
+    let per_letter = rates
+        .get(rates.len() / 2)
+        .copied()
+        .unwrap_or(DEFAULT_S_PER_LETTER)
+        .clamp(S_PER_LETTER_RANGE.0, S_PER_LETTER_RANGE.1);
     let mut spans = Vec::with_capacity(tokens.len());
     let mut previous_end = 0.0f64;
     for token in tokens {
-        let mut length = letters(token) * per_letter * 1.5 + 0.05;
+        let mut length = letters(token) * per_letter * SPAN_STRETCH + SPAN_ONSET_S;
         // Words that sound like a filled pause ("a" said as "uh", a reduced
         // "and" as "um"): give them room, or their vowel reads as a filler.
         if FILLER_LIKE_WORDS.contains(&token.text.as_str()) {
-            length = length.max(0.4);
+            length = length.max(FILLER_LIKE_MIN_SPAN_S);
         }
         let estimated = token.end - length;
         let start = estimated.max(previous_end).max(token.start).min(token.end);

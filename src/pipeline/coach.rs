@@ -77,6 +77,10 @@ pub enum Job {
         answer_id: String,
         path: PathBuf,
     },
+    /// The system's folder dialog (it blocks until the user answers).
+    PickFolder {
+        title: String,
+    },
 }
 
 /// Everything background work reports, in one type. `Coach::poll` applies
@@ -131,6 +135,8 @@ pub enum AppEvent {
         answer_id: String,
         result: Result<Player, String>,
     },
+    /// The folder the user picked, if any.
+    FolderPicked(Option<PathBuf>),
 }
 
 /// What the answer thread needs to finish a take once its transcript is in.
@@ -455,6 +461,9 @@ impl Coach {
                 answer_id,
                 result: Player::open(&path).map_err(|e| e.to_string()),
             }),
+            Job::PickFolder { title } => {
+                self.spawn(move || AppEvent::FolderPicked(rfd::FileDialog::new().set_title(title).pick_folder()))
+            }
         }
     }
 
@@ -613,7 +622,7 @@ impl Coach {
                     Err(err) => self.error(err),
                 }
             }
-            event @ AppEvent::PlayerOpened { .. } => {
+            event @ (AppEvent::PlayerOpened { .. } | AppEvent::FolderPicked(_)) => {
                 self.running_jobs = self.running_jobs.saturating_sub(1);
                 return Some(event);
             }

@@ -57,6 +57,7 @@ impl Screen {
         match self {
             Screen::Practice(practice) => practice.on_event(event),
             Screen::Review(review) => review.on_event(event),
+            Screen::Settings(settings) => settings.on_event(event),
             _ => {}
         }
     }

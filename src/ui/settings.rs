@@ -4,7 +4,6 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
 
 use eframe::egui::{self, RichText};
 
@@ -13,7 +12,7 @@ use super::{Coach, Navigate};
 use crate::audio::capture::{CaptureEvent, Level, RecordOptions, Recorder, Source};
 use crate::audio::wav::TakeMarker;
 use crate::model::{catalog as models, ggml};
-use crate::pipeline::Job;
+use crate::pipeline::{AppEvent, Job};
 
 struct MicTest {
     recorder: Recorder,
@@ -28,7 +27,6 @@ pub struct SettingsScreen {
     devices_asked: bool,
     mic_test: Option<MicTest>,
     fillers: Option<String>,
-    picked: Arc<Mutex<Option<PathBuf>>>,
     /// The models folder, validated once (not every frame); refreshed after
     /// a download, or when the model in use changes (an import).
     installed: Option<(Vec<models::Installed>, Option<PathBuf>)>,
@@ -37,12 +35,13 @@ pub struct SettingsScreen {
 }
 
 impl SettingsScreen {
-    pub fn ui(&mut self, ui: &mut egui::Ui, core: &mut Coach) -> Option<Navigate> {
-        if let Ok(mut picked) = self.picked.lock()
-            && let Some(path) = picked.take()
-        {
-            self.import_dir = path.display().to_string();
+    pub fn on_event(&mut self, event: AppEvent) {
+        if let AppEvent::FolderPicked(Some(folder)) = event {
+            self.import_dir = folder.display().to_string();
         }
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, core: &mut Coach) -> Option<Navigate> {
         egui::ScrollArea::vertical().auto_shrink([false; 2]).show(ui, |ui| {
             self.model_section(ui, core);
             ui.separator();
@@ -147,15 +146,7 @@ impl SettingsScreen {
             )
             .labelled_by(label.id);
             if ui.button("Browse…").clicked() {
-                let picked = Arc::clone(&self.picked);
-                let ctx = ui.ctx().clone();
-                std::thread::spawn(move || {
-                    let folder = rfd::FileDialog::new().set_title("A faster-whisper model folder").pick_folder();
-                    if let (Some(folder), Ok(mut slot)) = (folder, picked.lock()) {
-                        *slot = Some(folder);
-                        ctx.request_repaint();
-                    }
-                });
+                core.run(Job::PickFolder { title: "A faster-whisper model folder".into() });
             }
             if ui.add_enabled(!self.import_dir.trim().is_empty(), egui::Button::new("Import")).clicked() {
                 self.import(core);
