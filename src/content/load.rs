@@ -5,8 +5,12 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use super::model::{Guide, Mock, Question, RubricFile, RubricTable, Signal, Stage};
+use super::model::{Guide, MAX_BUDGET_S, MAX_MINUTES, Mock, Question, RubricFile, RubricTable, Signal, Stage};
 use super::{BUILTIN_GUIDE, BUILTIN_MOCKS, BUILTIN_RUBRIC};
+
+/// Real content files are ~20 KB; a cap keeps a stray huge file (a log, a
+/// dump) from stalling startup or `content check`.
+const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
 
 /// A problem in a content file: `file:line: message`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -103,8 +107,8 @@ impl Library {
         // Rubric files first, so user mocks can use the signals they define.
         for path in user_files.iter().filter(|p| is_rubric_file(p)) {
             let name = path.display().to_string();
-            match std::fs::read_to_string(path) {
-                Err(err) => problems.push(ContentError::whole(&name, format!("cannot read: {err}"))),
+            match read_content(path, &name) {
+                Err(err) => problems.push(err),
                 Ok(src) => match parse::<RubricFile>(&name, &src).map_err(|e| vec![e]).and_then(|file| {
                     let errs = validate_rubric(&file, &name, &src, &rubric.tables);
                     if errs.is_empty() { Ok(file) } else { Err(errs) }
@@ -124,8 +128,8 @@ impl Library {
         }
         for path in user_files.iter().filter(|p| !is_rubric_file(p)) {
             let name = path.display().to_string();
-            let result = std::fs::read_to_string(path)
-                .map_err(|err| vec![ContentError::whole(&name, format!("cannot read: {err}"))])
+            let result = read_content(path, &name)
+                .map_err(|err| vec![err])
                 .and_then(|src| parse_and_validate_mock(&name, &src, &rubric.tables, &mocks));
             match result {
                 Ok(mock) => mocks.push(LoadedMock { mock, source: MockSource::User(path.clone()) }),
@@ -192,33 +196,65 @@ pub fn load_builtin_rubric() -> Result<RubricFile, Vec<ContentError>> {
 /// checked against the built-in rubric and, for their ids, the built-in mocks.
 pub fn check_file(path: &Path) -> Vec<ContentError> {
     let name = path.display().to_string();
-    let src = match std::fs::read_to_string(path) {
-        Ok(src) => src,
-        Err(err) => return vec![ContentError::whole(&name, format!("cannot read: {err}"))],
-    };
-    let builtin = Library::builtin();
+    match read_content(path, &name) {
+        Ok(src) => check_source(path, &src, &Library::builtin()),
+        Err(err) => vec![err],
+    }
+}
+
+/// `check_file` on text already read (the file's path decides its kind), so
+/// tests can feed it any text.
+fn check_source(path: &Path, src: &str, builtin: &Library) -> Vec<ContentError> {
+    let name = path.display().to_string();
     let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
     if is_rubric_file(path) {
         // The built-in rubric checked in place is checked on its own.
         let others: &[RubricTable] = if path.ends_with(BUILTIN_RUBRIC.0) { &[] } else { &builtin.rubric.tables };
-        return match parse::<RubricFile>(&name, &src) {
-            Ok(file) => validate_rubric(&file, &name, &src, others),
+        return match parse::<RubricFile>(&name, src) {
+            Ok(file) => validate_rubric(&file, &name, src, others),
             Err(err) => vec![err],
         };
     }
     if file_name == "guide.toml" {
-        return parse::<Guide>(&name, &src).err().into_iter().collect();
+        return parse::<Guide>(&name, src).err().into_iter().collect();
     }
     // A built-in file checked in place must not clash with its own compiled-in copy.
     let others: Vec<LoadedMock> = builtin
         .mocks
-        .into_iter()
+        .iter()
         .filter(|m| match m.source {
             MockSource::BuiltIn(builtin_name) => !path.ends_with(builtin_name),
             MockSource::User(_) => true,
         })
+        .cloned()
         .collect();
-    parse_and_validate_mock(&name, &src, &builtin.rubric.tables, &others).err().unwrap_or_default()
+    parse_and_validate_mock(&name, src, &builtin.rubric.tables, &others).err().unwrap_or_default()
+}
+
+/// Reads a user file as UTF-8 text, refusing one over `MAX_FILE_BYTES`
+/// without reading more than the cap into memory.
+fn read_content(path: &Path, name: &str) -> Result<String, ContentError> {
+    use std::io::Read;
+    let cannot_read = |err: std::io::Error| ContentError::whole(name, format!("cannot read: {err}"));
+    let file = std::fs::File::open(path).map_err(cannot_read)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes).map_err(cannot_read)?;
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(too_big(name));
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| ContentError::whole(name, "cannot read: the file is not UTF-8 text; save it as UTF-8"))
+}
+
+fn too_big(name: &str) -> ContentError {
+    ContentError::whole(
+        name,
+        format!(
+            "the file is larger than {} MiB, far more than a content file needs (a mock is about 20 KB); \
+             check that it is the right file, or split it into several mock files",
+            MAX_FILE_BYTES / (1024 * 1024)
+        ),
+    )
 }
 
 fn is_rubric_file(path: &Path) -> bool {
@@ -239,14 +275,24 @@ fn list_toml_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn parse<T: serde::de::DeserializeOwned>(file: &str, src: &str) -> Result<T, ContentError> {
+    // Checked here too, so text that did not come through `read_content` is capped.
+    if src.len() > MAX_FILE_BYTES {
+        return Err(too_big(file));
+    }
     toml::from_str::<T>(src).map_err(|err| {
         let line = err.span().map(|span| line_of_offset(src, span.start));
         ContentError::at(file, line, err.message().trim().to_owned())
     })
 }
 
+/// 1-based line of a byte offset. Called once per file (for its one parse
+/// error), so a single scan keeps loading linear. Works on bytes, so an offset
+/// inside a character cannot panic; an error at the very end of a file that
+/// ends with a newline names the last line, which every editor shows.
 fn line_of_offset(src: &str, offset: usize) -> usize {
-    src[..offset.min(src.len())].bytes().filter(|&b| b == b'\n').count() + 1
+    let bytes = src.as_bytes();
+    let line = bytes[..offset.min(bytes.len())].iter().filter(|&&b| b == b'\n').count() + 1;
+    line.min(src.lines().count().max(1))
 }
 
 fn parse_and_validate_mock(
@@ -270,35 +316,50 @@ fn parse_and_validate_mock(
 
 /// Finds the lines of tables and keys in a TOML source, so semantic errors
 /// can name a line. Array-of-tables headers are counted in order.
+///
+/// The lines are indexed once and then binary-searched: scanning the lines
+/// from the top for every question made loading quadratic in the file size.
+/// Line indices below are 0-based; the answers are 1-based lines.
 struct Locator<'a> {
-    lines: Vec<&'a str>,
+    /// Lines starting with `[` (a table header, which ends the table before it), ascending.
+    bracket_lines: Vec<usize>,
+    /// Each `[`-line's trimmed text -> the lines with that text, ascending.
+    headers: HashMap<&'a str, Vec<usize>>,
+    /// The key of each `key = ...` line (not a `[`-line) -> the lines with that key, ascending.
+    keys: HashMap<&'a str, Vec<usize>>,
 }
 
 impl<'a> Locator<'a> {
     fn new(src: &'a str) -> Self {
-        Locator { lines: src.lines().collect() }
+        let mut loc = Locator { bracket_lines: Vec::new(), headers: HashMap::new(), keys: HashMap::new() };
+        for (i, line) in src.lines().enumerate() {
+            let t = line.trim_start();
+            if t.starts_with('[') {
+                loc.bracket_lines.push(i);
+                loc.headers.entry(t.trim_end()).or_default().push(i);
+            } else if let Some((key, _)) = t.split_once('=') {
+                // For a key without `=` or outer spaces, equal to "the line starts with the key, then `=`".
+                loc.keys.entry(key.trim_end()).or_default().push(i);
+            }
+        }
+        loc
     }
 
-    /// 1-based line of the `n`-th line equal to `header`, starting after `from`.
+    /// 1-based line of the `n`-th line equal to `header` (a `[...]` line, after
+    /// trimming), starting after `from`.
     fn nth_header(&self, header: &str, from: usize, n: usize) -> Option<usize> {
-        self.lines.iter().enumerate().skip(from).filter(|(_, l)| l.trim() == header).nth(n).map(|(i, _)| i + 1)
+        let lines = self.headers.get(header)?;
+        let first = lines.partition_point(|&i| i < from);
+        lines.get(first.checked_add(n)?).map(|&i| i + 1)
     }
 
     /// 1-based line of `key = ...` within the table that starts after `from`
     /// (the table ends at the next header line).
     fn key_in_table(&self, from: usize, key: &str) -> Option<usize> {
-        for (i, line) in self.lines.iter().enumerate().skip(from) {
-            let t = line.trim_start();
-            if t.starts_with('[') {
-                return None;
-            }
-            if let Some(rest) = t.strip_prefix(key)
-                && rest.trim_start().starts_with('=')
-            {
-                return Some(i + 1);
-            }
-        }
-        None
+        let end = self.bracket_lines.get(self.bracket_lines.partition_point(|&i| i < from)).copied();
+        let lines = self.keys.get(key)?;
+        let line = *lines.get(lines.partition_point(|&i| i < from))?;
+        end.is_none_or(|end| line < end).then_some(line + 1)
     }
 
     fn top_key(&self, key: &str) -> Option<usize> {
@@ -404,11 +465,19 @@ fn validate_mock(mock: &Mock, file: &str, src: &str, tables: &[RubricTable]) -> 
     if mock.title.trim().is_empty() {
         err(loc.top_key("title"), "the mock's title is empty; give it a title".into());
     }
-    if mock.minutes == 0 {
-        err(loc.top_key("minutes"), "the mock's minutes must be more than 0".into());
+    let mock_minutes_ok = (1..=MAX_MINUTES).contains(&mock.minutes);
+    if !mock_minutes_ok {
+        err(
+            loc.top_key("minutes"),
+            format!("the mock has minutes = {}; minutes must be between 1 and {MAX_MINUTES} (10 hours)", mock.minutes),
+        );
     }
     let known_signals: HashMap<&str, &str> =
         tables.iter().flat_map(|t| t.signals.iter().map(move |s| (s.id.as_str(), t.id.as_str()))).collect();
+    // Built once: it is named in every unknown-signal error.
+    let mut known_list: Vec<&str> = known_signals.keys().copied().collect();
+    known_list.sort_unstable();
+    let known_list = known_list.join(", ");
     if !tables.iter().any(|t| t.id == mock.rubric) {
         let ids: Vec<&str> = tables.iter().map(|t| t.id.as_str()).collect();
         err(loc.top_key("rubric"), format!("unknown rubric table \"{}\"; use one of: {}", mock.rubric, ids.join(", ")));
@@ -417,8 +486,9 @@ fn validate_mock(mock: &Mock, file: &str, src: &str, tables: &[RubricTable]) -> 
         err(None, "the mock has no stages; add a [[stage]] with at least one [[stage.question]]".into());
     }
 
-    let stage_total: u32 = mock.stages.iter().map(|s| s.minutes).sum();
-    if mock.minutes > 0 && stage_total != mock.minutes {
+    // Summed as u64: out-of-range u32 minutes must not overflow the sum.
+    let stage_total: u64 = mock.stages.iter().map(|s| u64::from(s.minutes)).sum();
+    if mock_minutes_ok && stage_total != u64::from(mock.minutes) {
         err(
             loc.top_key("minutes"),
             format!(
@@ -438,21 +508,29 @@ fn validate_mock(mock: &Mock, file: &str, src: &str, tables: &[RubricTable]) -> 
         if !stage_ids.insert(stage.id.as_str()) {
             err(key("id"), format!("duplicate stage id \"{}\" in mock \"{}\"; rename one", stage.id, mock.id));
         }
-        if stage.minutes == 0 {
-            err(key("minutes"), format!("stage \"{}\" has minutes = 0; give it a time budget", stage.id));
+        let stage_minutes_ok = (1..=MAX_MINUTES).contains(&stage.minutes);
+        if !stage_minutes_ok {
+            err(
+                key("minutes"),
+                format!(
+                    "stage \"{}\" has minutes = {}; minutes must be between 1 and {MAX_MINUTES} (10 hours)",
+                    stage.id, stage.minutes
+                ),
+            );
         }
         if stage.questions.is_empty() {
             err(stage_line, format!("stage \"{}\" has no questions; add a [[stage.question]]", stage.id));
         }
-        let question_total: u32 = stage.questions.iter().map(|q| q.budget_s).sum();
-        if stage.minutes > 0 && !stage.questions.is_empty() && question_total != stage.budget_s() {
+        // In u64, so neither the sum nor minutes * 60 can wrap.
+        let question_total: u64 = stage.questions.iter().map(|q| u64::from(q.budget_s)).sum();
+        let stage_budget = u64::from(stage.minutes) * 60;
+        if stage_minutes_ok && !stage.questions.is_empty() && question_total != stage_budget {
             err(
                 key("minutes"),
                 format!(
-                    "the questions of stage \"{}\" budget {question_total} s in all but the stage has {} min ({} s); make them agree",
-                    stage.id,
-                    stage.minutes,
-                    stage.budget_s()
+                    "the questions of stage \"{}\" budget {question_total} s in all but the stage has {} min \
+                     ({stage_budget} s); make them agree",
+                    stage.id, stage.minutes
                 ),
             );
         }
@@ -472,10 +550,14 @@ fn validate_mock(mock: &Mock, file: &str, src: &str, tables: &[RubricTable]) -> 
                     format!("duplicate question id \"{}\" in stage \"{}\"; rename one", question.id, stage.id),
                 );
             }
-            if question.budget_s == 0 {
+            if !(1..=MAX_BUDGET_S).contains(&question.budget_s) {
                 err(
                     key("budget_s"),
-                    format!("question \"{}\" has budget_s = 0; give it a time budget in seconds", question.id),
+                    format!(
+                        "question \"{}\" has budget_s = {}; \
+                         budget_s must be between 1 and {MAX_BUDGET_S} seconds (10 hours)",
+                        question.id, question.budget_s
+                    ),
                 );
             }
             if question.prompt.trim().is_empty() {
@@ -486,14 +568,11 @@ fn validate_mock(mock: &Mock, file: &str, src: &str, tables: &[RubricTable]) -> 
             }
             for signal in &question.signals {
                 if !known_signals.contains_key(signal.as_str()) {
-                    let mut ids: Vec<&str> = known_signals.keys().copied().collect();
-                    ids.sort_unstable();
                     err(
                         key("signals"),
                         format!(
-                            "unknown rubric signal \"{signal}\" in question \"{}\"; known signals: {}",
-                            question.id,
-                            ids.join(", ")
+                            "unknown rubric signal \"{signal}\" in question \"{}\"; known signals: {known_list}",
+                            question.id
                         ),
                     );
                 }
@@ -513,6 +592,11 @@ fn validate_mock(mock: &Mock, file: &str, src: &str, tables: &[RubricTable]) -> 
 
 #[cfg(test)]
 mod tests {
+    use std::sync::LazyLock;
+
+    use proptest::prelude::*;
+    use proptest::sample::Index;
+
     use super::*;
 
     const MINIMAL: &str = r#"id = "demo"
@@ -623,5 +707,308 @@ signals = ["go-depth"]
         let lib = Library::load(Some(dir.path()));
         assert!(lib.problems.is_empty(), "{:?}", lib.problems);
         assert!(lib.mock("demo").is_some());
+    }
+
+    /// A valid mock of `stages` stages with `per_stage` questions of 12 s each
+    /// (`per_stage` a multiple of 5), and the 1-based line of each question's `signals`.
+    fn big_mock(stages: usize, per_stage: usize) -> (String, Vec<usize>) {
+        let stage_minutes = per_stage * 12 / 60;
+        let mut lines: Vec<String> = vec![
+            "id = \"big\"".to_owned(),
+            "title = \"Big\"".to_owned(),
+            format!("minutes = {}", stage_minutes * stages),
+            "rubric = \"technical\"".to_owned(),
+        ];
+        let mut signal_lines = Vec::new();
+        for s in 0..stages {
+            lines.push(String::new());
+            lines.push("[[stage]]".to_owned());
+            lines.push(format!("id = \"s{s}\""));
+            lines.push("title = \"S\"".to_owned());
+            lines.push(format!("minutes = {stage_minutes}"));
+            for q in 0..per_stage {
+                lines.push(String::new());
+                lines.push("[[stage.question]]".to_owned());
+                lines.push(format!("id = \"q{q}\""));
+                lines.push("kind = \"technical\"".to_owned());
+                lines.push("budget_s = 12".to_owned());
+                lines.push("prompt = \"Why?\"".to_owned());
+                signal_lines.push(lines.len() + 1);
+                lines.push("signals = [\"go-depth\"]".to_owned());
+            }
+        }
+        let mut src = lines.join("\n");
+        src.push('\n');
+        (src, signal_lines)
+    }
+
+    #[test]
+    fn a_file_with_thousands_of_questions_loads_and_names_lines() {
+        let (src, signal_lines) = big_mock(6, 500);
+        assert_eq!(check(&src), vec![]);
+        let mock: Mock = parse("big.toml", &src).expect("parses");
+        assert_eq!(mock.stages.iter().map(|s| s.questions.len()).sum::<usize>(), 3000);
+
+        // Break a question in the middle and the very last one.
+        let broken = [signal_lines[1234], signal_lines[signal_lines.len() - 1]];
+        let src: String = src
+            .lines()
+            .enumerate()
+            .map(|(i, line)| if broken.contains(&(i + 1)) { "signals = [\"nope\"]" } else { line })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let errs = check(&src);
+        assert_eq!(errs.iter().map(|e| e.line).collect::<Vec<_>>(), broken.map(Some), "{errs:?}");
+        assert!(errs.iter().all(|e| e.message.contains("unknown rubric signal \"nope\"")), "{errs:?}");
+    }
+
+    #[test]
+    fn a_file_over_the_size_cap_is_refused_by_name() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("huge.toml");
+        let src = format!("{MINIMAL}{}", "# padding\n".repeat(MAX_FILE_BYTES / 10 + 1));
+        std::fs::write(&path, &src).expect("write");
+        let errs = check_file(&path);
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(errs[0].file.ends_with("huge.toml"), "{}", errs[0]);
+        assert_eq!(errs[0].line, None);
+        assert!(errs[0].message.contains("larger than 4 MiB"), "{}", errs[0]);
+        let lib = Library::load(Some(dir.path()));
+        assert_eq!(lib.mocks.len(), 3);
+        assert_eq!(lib.problems, errs);
+        // Text that did not come from a file is capped as well.
+        let errs = check(&src);
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(errs[0].message.contains("larger than 4 MiB"), "{}", errs[0]);
+        // The cap is far above a real file.
+        assert_eq!(check(&format!("{MINIMAL}{}", "# padding\n".repeat(10_000))), vec![]);
+    }
+
+    #[test]
+    fn minutes_that_would_wrap_are_out_of_range() {
+        // 71582789 * 60 wraps u32 to 44: this file used to pass as a 44 s stage.
+        let src = MINIMAL.replace("minutes = 2", "minutes = 71582789").replace("budget_s = 120", "budget_s = 44");
+        let errs = check(&src);
+        let lines: Vec<Option<usize>> = errs.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [Some(3), Some(9)], "{errs:?}");
+        assert!(errs.iter().all(|e| e.message.contains("minutes must be between 1 and 600")), "{errs:?}");
+    }
+
+    #[test]
+    fn numeric_fields_are_range_checked_at_their_line() {
+        let at_max = MINIMAL.replace("minutes = 2", "minutes = 600").replace("budget_s = 120", "budget_s = 36000");
+        assert_eq!(check(&at_max), vec![]);
+
+        let over = MINIMAL.replace("minutes = 2", "minutes = 601").replace("budget_s = 120", "budget_s = 36060");
+        let errs = check(&over);
+        let found: Vec<(Option<usize>, bool)> = errs
+            .iter()
+            .map(|e| (e.line, e.message.contains("between 1 and 600") || e.message.contains("between 1 and 36000")))
+            .collect();
+        assert_eq!(found, [(Some(3), true), (Some(9), true), (Some(14), true)], "{errs:?}");
+        assert!(errs[2].message.contains("budget_s = 36060"), "{}", errs[2]);
+
+        let zero = MINIMAL.replace("minutes = 2", "minutes = 0");
+        let errs = check(&zero);
+        assert_eq!(errs.iter().map(|e| e.line).collect::<Vec<_>>(), [Some(3), Some(9)], "{errs:?}");
+        assert!(errs[1].message.contains("stage \"one\" has minutes = 0"), "{}", errs[1]);
+    }
+
+    #[test]
+    fn budgets_saturate_instead_of_wrapping() {
+        let mut mock: Mock = parse("demo.toml", MINIMAL).expect("parses");
+        mock.minutes = 71_582_789;
+        mock.stages[0].minutes = u32::MAX;
+        assert_eq!(mock.budget_s(), u32::MAX);
+        assert_eq!(mock.stages[0].budget_s(), u32::MAX);
+    }
+
+    #[test]
+    fn an_error_at_the_end_of_the_file_names_a_line_it_has() {
+        let src = format!("{MINIMAL}extra = [\n");
+        let errs = check(&src);
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        let lines = src.lines().count();
+        assert!(errs[0].line.is_some_and(|l| (1..=lines).contains(&l)), "{} of {lines} lines", errs[0]);
+    }
+
+    /// The line scan `Locator` replaced, kept to check that it answers the same.
+    struct ScanLocator<'a> {
+        lines: Vec<&'a str>,
+    }
+
+    impl<'a> ScanLocator<'a> {
+        fn new(src: &'a str) -> Self {
+            ScanLocator { lines: src.lines().collect() }
+        }
+
+        fn nth_header(&self, header: &str, from: usize, n: usize) -> Option<usize> {
+            self.lines.iter().enumerate().skip(from).filter(|(_, l)| l.trim() == header).nth(n).map(|(i, _)| i + 1)
+        }
+
+        fn key_in_table(&self, from: usize, key: &str) -> Option<usize> {
+            for (i, line) in self.lines.iter().enumerate().skip(from) {
+                let t = line.trim_start();
+                if t.starts_with('[') {
+                    return None;
+                }
+                if let Some(rest) = t.strip_prefix(key)
+                    && rest.trim_start().starts_with('=')
+                {
+                    return Some(i + 1);
+                }
+            }
+            None
+        }
+
+        fn question_line(&self, stage_index: usize, question_index: usize) -> Option<usize> {
+            let stage = self.nth_header("[[stage]]", 0, stage_index)?;
+            let question = self.nth_header("[[stage.question]]", stage, question_index)?;
+            match self.nth_header("[[stage]]", 0, stage_index + 1) {
+                Some(next) if question > next => None,
+                _ => Some(question),
+            }
+        }
+    }
+
+    /// The keys the validators look up.
+    const KEYS: [&str; 14] = [
+        "id",
+        "title",
+        "minutes",
+        "rubric",
+        "budget_s",
+        "prompt",
+        "signals",
+        "key_points",
+        "junior",
+        "mid",
+        "senior",
+        "staff",
+        "name",
+        "text",
+    ];
+    const HEADERS: [&str; 5] =
+        ["[[stage]]", "[[stage.question]]", "[[stage.question.key_points]]", "[[table]]", "[[table.signal]]"];
+
+    /// The built-in files, mocks first: the texts the mutation tests start from.
+    fn builtin_files() -> Vec<(&'static str, &'static str)> {
+        let mut files = BUILTIN_MOCKS.to_vec();
+        files.push(BUILTIN_RUBRIC);
+        files.push(BUILTIN_GUIDE);
+        files
+    }
+
+    /// One edit of `text`: 0 deletes a range, 1 duplicates it, 2 replaces a
+    /// byte, 3 inserts `digits` into a number. Bytes are edited, so a split
+    /// character becomes U+FFFD.
+    fn mutate(text: &str, op: u8, at: Index, len: Index, short: bool, byte: u8, digits: &str) -> String {
+        let bytes = text.as_bytes();
+        let start = at.index(bytes.len() + 1);
+        let room = bytes.len() - start;
+        let max_len = if short { room.min(80) } else { room };
+        let end = start + len.index(max_len + 1);
+        let edited = match op {
+            0 => [&bytes[..start], &bytes[end..]].concat(),
+            1 => [&bytes[..end], &bytes[start..end], &bytes[end..]].concat(),
+            2 => {
+                let mut edited = bytes.to_vec();
+                if let Some(b) = edited.get_mut(start) {
+                    *b = byte;
+                }
+                edited
+            }
+            _ => {
+                let digit_at: Vec<usize> = (0..bytes.len()).filter(|&i| bytes[i].is_ascii_digit()).collect();
+                match digit_at.len() {
+                    0 => bytes.to_vec(),
+                    n => {
+                        let pos = digit_at[at.index(n)];
+                        [&bytes[..pos], digits.as_bytes(), &bytes[pos..]].concat()
+                    }
+                }
+            }
+        };
+        String::from_utf8_lossy(&edited).into_owned()
+    }
+
+    /// Every error is about `name` and any line it names exists in `src`.
+    fn errors_name_real_lines(errs: &[ContentError], name: &str, src: &str) -> Result<(), TestCaseError> {
+        let count = src.lines().count().max(1);
+        for err in errs {
+            prop_assert_eq!(err.file.as_str(), name);
+            if let Some(line) = err.line {
+                prop_assert!((1..=count).contains(&line), "{} is outside the file's {} lines", err, count);
+            }
+        }
+        Ok(())
+    }
+
+    /// Parsed once: the checks compare against the built-in content.
+    static BUILTIN: LazyLock<Library> = LazyLock::new(Library::builtin);
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        #[test]
+        fn arbitrary_text_never_panics(
+            bytes in prop_oneof![
+                proptest::collection::vec(any::<u8>(), 0..2048),
+                "[a-z_=\\[\\]\"0-9 .,{}#\n-]{0,600}".prop_map(String::into_bytes),
+            ],
+            kind in 0..3usize,
+        ) {
+            let src = String::from_utf8_lossy(&bytes);
+            let name = ["mine.toml", "rubric-mine.toml", "guide.toml"][kind];
+            let errs = check_source(Path::new(name), &src, &BUILTIN);
+            errors_name_real_lines(&errs, name, &src)?;
+        }
+
+        #[test]
+        fn mutated_builtin_files_never_panic_and_name_real_lines(
+            which in 0..BUILTIN_MOCKS.len() + 2,
+            op in 0..4u8,
+            at in any::<Index>(),
+            len in any::<Index>(),
+            short in any::<bool>(),
+            byte in any::<u8>(),
+            digits in "[0-9]{1,12}",
+        ) {
+            let (name, text) = builtin_files()[which];
+            let src = mutate(text, op, at, len, short, byte, &digits);
+            let errs = check_source(Path::new(name), &src, &BUILTIN);
+            errors_name_real_lines(&errs, name, &src)?;
+        }
+
+        #[test]
+        fn locator_agrees_with_a_line_scan(
+            which in 0..BUILTIN_MOCKS.len() + 1,
+            op in 0..4u8,
+            at in any::<Index>(),
+            len in any::<Index>(),
+            short in any::<bool>(),
+            byte in any::<u8>(),
+            digits in "[0-9]{1,12}",
+        ) {
+            let src = mutate(builtin_files()[which].1, op, at, len, short, byte, &digits);
+            let (loc, scan) = (Locator::new(&src), ScanLocator::new(&src));
+            for from in 0..scan.lines.len() + 2 {
+                for key in KEYS {
+                    prop_assert_eq!(loc.key_in_table(from, key), scan.key_in_table(from, key), "{} from {}", key, from);
+                }
+            }
+            for header in HEADERS {
+                for n in 0..4 {
+                    for from in [0, 1, scan.lines.len() / 2, scan.lines.len()] {
+                        prop_assert_eq!(loc.nth_header(header, from, n), scan.nth_header(header, from, n));
+                    }
+                }
+            }
+            for si in 0..8 {
+                for qi in 0..16 {
+                    prop_assert_eq!(loc.question_line(si, qi), scan.question_line(si, qi), "{}/{}", si, qi);
+                }
+            }
+        }
     }
 }

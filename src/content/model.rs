@@ -3,6 +3,12 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The longest mock or stage, in minutes (10 hours): more is a typo, and a
+/// range keeps `minutes * 60` far from overflowing.
+pub const MAX_MINUTES: u32 = 600;
+/// The longest question budget, in seconds (10 hours), for the same reasons.
+pub const MAX_BUDGET_S: u32 = 36_000;
+
 /// The kind of a question decides which feedback applies (STAR structure only
 /// for behavioral answers, trade-off language for design and scenarios, ...).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -72,7 +78,7 @@ pub struct Question {
     /// Local id, unique within its stage; the full id is `mock/stage/question`.
     pub id: String,
     pub kind: QuestionKind,
-    /// Time budget in seconds.
+    /// Time budget in seconds, 1..=`MAX_BUDGET_S`.
     pub budget_s: u32,
     /// What the interviewer says (or the task, for coding).
     pub prompt: String,
@@ -110,7 +116,7 @@ impl Question {
 pub struct Stage {
     pub id: String,
     pub title: String,
-    /// Stage budget in minutes.
+    /// Stage budget in minutes, 1..=`MAX_MINUTES`.
     pub minutes: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub optional: Option<bool>,
@@ -131,8 +137,9 @@ pub struct Stage {
 }
 
 impl Stage {
+    /// Saturates instead of wrapping: validated content has at most `MAX_MINUTES`.
     pub fn budget_s(&self) -> u32 {
-        self.minutes * 60
+        self.minutes.saturating_mul(60)
     }
     pub fn is_optional(&self) -> bool {
         self.optional.unwrap_or(false)
@@ -144,7 +151,7 @@ impl Stage {
 pub struct Mock {
     pub id: String,
     pub title: String,
-    /// Total length in minutes; the stages' minutes must add up to it.
+    /// Total length in minutes (1..=`MAX_MINUTES`); the stages' minutes must add up to it.
     pub minutes: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<String>,
@@ -166,8 +173,9 @@ pub struct Mock {
 }
 
 impl Mock {
+    /// Saturates instead of wrapping: validated content has at most `MAX_MINUTES`.
     pub fn budget_s(&self) -> u32 {
-        self.minutes * 60
+        self.minutes.saturating_mul(60)
     }
 }
 
