@@ -12,6 +12,11 @@ pub struct ResampleError {
     pub reason: String,
 }
 
+/// Rates the resampler takes on either side. Its buffers are sized from the
+/// ratio, so a hostile rate (a WAV header saying 1 Hz) must be an error, not
+/// an allocation of gigabytes that aborts the process.
+pub const RESAMPLE_RATES: std::ops::RangeInclusive<u32> = 1_000..=768_000;
+
 /// Takes mono chunks of any size at one rate and gives samples at another,
 /// aligned with the input (the resampler's delay is dropped) and of the
 /// exact length once flushed.
@@ -39,6 +44,13 @@ impl StreamResampler {
     }
 
     pub fn between(in_rate: u32, out_rate: u32) -> Result<StreamResampler, ResampleError> {
+        for (side, rate) in [("input", in_rate), ("output", out_rate)] {
+            if !RESAMPLE_RATES.contains(&rate) {
+                let (low, high) = (*RESAMPLE_RATES.start(), *RESAMPLE_RATES.end());
+                let reason = format!("the {side} rate {rate} Hz is outside {low} to {high} Hz");
+                return Err(ResampleError { rate: in_rate, reason });
+            }
+        }
         if in_rate == out_rate {
             return Ok(StreamResampler { inner: None, rate: in_rate });
         }
@@ -137,8 +149,10 @@ pub fn resample_clip(samples: &[f32], in_rate: u32) -> Result<Vec<f32>, Resample
 }
 
 pub fn resample_clip_to(samples: &[f32], in_rate: u32, out_rate: u32) -> Result<Vec<f32>, ResampleError> {
+    // Checks both rates before anything is sized from them.
     let mut resampler = StreamResampler::between(in_rate, out_rate)?;
-    let mut out = Vec::with_capacity(samples.len() * out_rate as usize / in_rate.max(1) as usize + 16);
+    let expected = (samples.len() as u64).saturating_mul(u64::from(out_rate)) / u64::from(in_rate.max(1));
+    let mut out = Vec::with_capacity(usize::try_from(expected).unwrap_or(0).saturating_add(16));
     resampler.push(samples, &mut out)?;
     resampler.flush(&mut out)?;
     Ok(out)
@@ -176,6 +190,20 @@ mod tests {
             // Aligned with the input: the tone starts at the start.
             assert!(out[..40].iter().any(|s| s.abs() > 0.1), "rate {rate}: delayed output");
         }
+    }
+
+    #[test]
+    fn refuses_rates_it_cannot_size_buffers_for() {
+        for (from, to) in [(1, 16_000), (0, 16_000), (999, 16_000), (768_001, 16_000), (u32::MAX, 16_000)] {
+            assert!(StreamResampler::between(from, to).is_err(), "{from} Hz -> {to} Hz");
+            assert!(StreamResampler::between(to, from).is_err(), "{to} Hz -> {from} Hz");
+            assert!(resample_clip_to(&[0.0; 64], from, to).is_err(), "clip {from} Hz -> {to} Hz");
+        }
+        // Even at the same rate: a caller must not size anything from it either.
+        assert!(StreamResampler::between(1, 1).is_err());
+        let err = resample_clip(&[0.0; 64], 1).map(|out| out.len()).expect_err("1 Hz refused");
+        assert!(err.to_string().contains("outside 1000 to 768000 Hz"), "{err}");
+        assert!(StreamResampler::between(8_000, 16_000).is_ok());
     }
 
     #[test]

@@ -28,6 +28,51 @@ pub enum WavError {
     Read { path: PathBuf, reason: String },
     #[error("{path} is not a WAV file this app can repair: {reason}")]
     NotRepairable { path: PathBuf, reason: String },
+    /// A header value outside what this app reads. Headers are untrusted, and
+    /// buffers are sized from them: refused before anything is allocated.
+    #[error("{path}: the WAV header's {field} is {value}, this app reads {accepted}")]
+    Limit { path: PathBuf, field: &'static str, value: String, accepted: String },
+}
+
+/// Sample rates a take may have. Buffers are sized from the rate (a header
+/// saying 1 Hz once made the resampler ask for 17 GB).
+pub const TAKE_RATES: std::ops::RangeInclusive<u32> = 4_000..=384_000;
+/// Channel counts read (every frame is averaged to mono).
+pub const TAKE_CHANNELS: std::ops::RangeInclusive<u16> = 1..=32;
+/// The longest take read, in seconds of audio at its own rate (4 hours).
+pub const MAX_TAKE_S: u64 = 4 * 3600;
+/// The smallest header before the samples (RIFF, a 16-byte fmt chunk, data).
+const MIN_HEADER_LEN: u64 = 44;
+
+fn limit(path: &Path, field: &'static str, value: String, accepted: String) -> WavError {
+    WavError::Limit { path: path.to_owned(), field, value, accepted }
+}
+
+/// Refuses rates, channel counts and sample sizes outside what this app reads.
+fn check_format(path: &Path, rate: u32, channels: u16, bits: u16, float: bool) -> Result<(), WavError> {
+    if !TAKE_RATES.contains(&rate) {
+        let accepted = format!("{} to {} Hz", TAKE_RATES.start(), TAKE_RATES.end());
+        return Err(limit(path, "sample rate", format!("{rate} Hz"), accepted));
+    }
+    if !TAKE_CHANNELS.contains(&channels) {
+        let accepted = format!("{} to {}", TAKE_CHANNELS.start(), TAKE_CHANNELS.end());
+        return Err(limit(path, "channel count", channels.to_string(), accepted));
+    }
+    let bits_ok = if float { bits == 32 } else { matches!(bits, 8 | 16 | 24 | 32) };
+    if !bits_ok {
+        let value = format!("{bits} ({})", if float { "float" } else { "integer" });
+        return Err(limit(path, "bits per sample", value, "8, 16, 24 or 32 (integer) or 32 (float)".into()));
+    }
+    Ok(())
+}
+
+/// Refuses a take longer than `MAX_TAKE_S` at its rate.
+fn check_length(path: &Path, frames: u64, rate: u32) -> Result<(), WavError> {
+    if frames > MAX_TAKE_S.saturating_mul(u64::from(rate)) {
+        let value = format!("{:.0} s", frames as f64 / f64::from(rate.max(1)));
+        return Err(limit(path, "length", value, format!("at most {} hours", MAX_TAKE_S / 3600)));
+    }
+    Ok(())
 }
 
 /// What the marker beside a take in progress says, so a take left
@@ -256,6 +301,8 @@ pub fn repair(path: &Path) -> Result<Repaired, WavError> {
     let mut block_align: u64 = 0;
     let mut channels = 0u16;
     let mut rate = 0u32;
+    let mut format = 0u16;
+    let mut bits = 0u16;
     let data_start = loop {
         if pos + 8 > head.len() {
             return Err(bad("no data chunk in the first 4 KiB".into()));
@@ -264,17 +311,32 @@ pub fn repair(path: &Path) -> Result<Repaired, WavError> {
         let size = u32::from_le_bytes([head[pos + 4], head[pos + 5], head[pos + 6], head[pos + 7]]) as usize;
         if id == b"fmt " && pos + 8 + 16 <= head.len() {
             let fmt = &head[pos + 8..];
+            format = u16::from_le_bytes([fmt[0], fmt[1]]);
             channels = u16::from_le_bytes([fmt[2], fmt[3]]);
             rate = u32::from_le_bytes([fmt[4], fmt[5], fmt[6], fmt[7]]);
             block_align = u64::from(u16::from_le_bytes([fmt[12], fmt[13]]));
+            bits = u16::from_le_bytes([fmt[14], fmt[15]]);
         }
         if id == b"data" {
             break pos + 8;
         }
-        pos += 8 + size + (size & 1);
+        pos = pos.saturating_add(8).saturating_add(size).saturating_add(size & 1);
     };
     if block_align == 0 || rate == 0 || channels == 0 {
         return Err(bad("the fmt chunk is missing or invalid".into()));
+    }
+    // PCM, IEEE float and WAVE_FORMAT_EXTENSIBLE: what read_mono reads.
+    const PCM: u16 = 1;
+    const FLOAT: u16 = 3;
+    const EXTENSIBLE: u16 = 0xfffe;
+    if !matches!(format, PCM | FLOAT | EXTENSIBLE) {
+        return Err(bad(format!("format tag {format:#06x} is not PCM or float")));
+    }
+    check_format(path, rate, channels, bits, format == FLOAT)?;
+    // Whole frames of 1 to 4 bytes a sample, at least as wide as the bits.
+    let sample_bytes = block_align / u64::from(channels);
+    if !block_align.is_multiple_of(u64::from(channels)) || sample_bytes < u64::from(bits / 8) || sample_bytes > 4 {
+        return Err(bad(format!("a block of {block_align} bytes does not fit {channels} channels of {bits} bits")));
     }
     let data_len = (len - data_start as u64) / block_align * block_align;
     let data_len_u32 = u32::try_from(data_len).map_err(|_| bad("over 4 GiB".into()))?;
@@ -324,35 +386,83 @@ pub fn process_started(pid: u32) -> Option<u64> {
 }
 
 /// Takes left unfinished under `dir` (recursively): WAVs with a marker.
+/// Symbolic links are neither walked into nor reported: a link back to a
+/// folder above made the walk endless, and takes are never links.
 pub fn unfinished_takes(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else { return found };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            found.extend(unfinished_takes(&path));
-        } else if let Some(wav) = path.to_str().and_then(|p| p.strip_suffix(".recording")) {
-            found.push(PathBuf::from(wav));
-        }
-    }
+    find_unfinished(dir, 0, &mut found);
     found.sort();
     found
 }
 
-/// Reads a take (any WAV hound reads) as mono f32 at its own rate.
+/// Deeper than any session layout; stops a loop no link check can see (a bind mount).
+const MAX_TAKE_DEPTH: usize = 16;
+
+fn find_unfinished(dir: &Path, depth: usize, found: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        // `DirEntry::file_type` does not follow links: a link is neither a dir nor a file here.
+        let Ok(kind) = entry.file_type() else { continue };
+        let path = entry.path();
+        if kind.is_dir() {
+            if depth < MAX_TAKE_DEPTH {
+                find_unfinished(&path, depth + 1, found);
+            }
+        } else if kind.is_file()
+            && let Some(wav) = path.to_str().and_then(|p| p.strip_suffix(".recording"))
+        {
+            found.push(PathBuf::from(wav));
+        }
+    }
+}
+
+/// Reads a take (any WAV hound reads, within the limits above) as mono f32
+/// at its own rate. The header is untrusted: its rate, channels, sample size
+/// and length are checked (the length against the file's size) before
+/// anything is allocated from them, so a hostile header is an error, not
+/// gigabytes of memory.
 pub fn read_mono(path: &Path) -> Result<(Vec<f32>, u32), WavError> {
+    let io_err = |e: io::Error| WavError::Read { path: path.to_owned(), reason: e.to_string() };
     let read_err = |e: hound::Error| WavError::Read { path: path.to_owned(), reason: e.to_string() };
-    let mut reader = hound::WavReader::open(path).map_err(read_err)?;
+    let file = File::open(path).map_err(io_err)?;
+    let file_len = file.metadata().map_err(io_err)?.len();
+    let mut reader = hound::WavReader::new(io::BufReader::new(file)).map_err(read_err)?;
     let spec = reader.spec();
-    let channels = usize::from(spec.channels.max(1));
-    let interleaved: Vec<f32> = match spec.sample_format {
-        hound::SampleFormat::Float => reader.samples::<f32>().collect::<Result<_, _>>().map_err(read_err)?,
-        hound::SampleFormat::Int => {
-            let scale = 1.0 / (1i64 << (spec.bits_per_sample - 1)) as f32;
-            reader.samples::<i32>().map(|s| s.map(|v| v as f32 * scale)).collect::<Result<_, _>>().map_err(read_err)?
+    let float = spec.sample_format == hound::SampleFormat::Float;
+    check_format(path, spec.sample_rate, spec.channels, spec.bits_per_sample, float)?;
+    // Each sample takes at least bits/8 bytes of the file after its header.
+    let declared = u64::from(reader.len()) * u64::from(spec.bits_per_sample / 8);
+    let room = file_len.saturating_sub(MIN_HEADER_LEN);
+    if declared > room {
+        let accepted = format!("at most the {room} bytes a file of {file_len} bytes holds after its header");
+        return Err(limit(path, "data length", format!("{declared} bytes"), accepted));
+    }
+    let frames = u64::from(reader.duration());
+    check_length(path, frames, spec.sample_rate)?;
+    let channels = usize::from(spec.channels);
+    // Bounded by the file's size now, so reserving it is safe.
+    let mut mono = Vec::with_capacity(usize::try_from(frames).unwrap_or(0));
+    // Averaged frame by frame: no interleaved copy of the whole take.
+    let (mut sum, mut in_frame) = (0.0f32, 0usize);
+    let mut push = |v: f32| {
+        sum += v;
+        in_frame += 1;
+        if in_frame == channels {
+            mono.push(sum / channels as f32);
+            sum = 0.0;
+            in_frame = 0;
         }
     };
-    let mono = interleaved.chunks(channels).map(|frame| frame.iter().sum::<f32>() / frame.len() as f32).collect();
+    if float {
+        for sample in reader.samples::<f32>() {
+            push(sample.map_err(read_err)?);
+        }
+    } else {
+        let scale = 1.0 / (1i64 << (spec.bits_per_sample - 1)) as f32;
+        for sample in reader.samples::<i32>() {
+            push(sample.map_err(read_err)? as f32 * scale);
+        }
+    }
     Ok((mono, spec.sample_rate))
 }
 
@@ -474,5 +584,276 @@ mod tests {
         let path = dir.path().join("x.wav");
         std::fs::write(&path, b"hello world, not audio").expect("write");
         assert!(matches!(repair(&path), Err(WavError::NotRepairable { .. })));
+    }
+
+    /// A PCM WAV with a 16-byte fmt chunk, its fields as given (hound reads
+    /// any of them as long as they agree with each other).
+    fn wav_bytes(channels: u16, rate: u32, bits: u16, data_len: u32, data: &[u8]) -> Vec<u8> {
+        let block_align = channels.wrapping_mul(bits / 8);
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(b"RIFF");
+        bytes.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(b"WAVEfmt ");
+        bytes.extend_from_slice(&16u32.to_le_bytes());
+        bytes.extend_from_slice(&1u16.to_le_bytes());
+        bytes.extend_from_slice(&channels.to_le_bytes());
+        bytes.extend_from_slice(&rate.to_le_bytes());
+        bytes.extend_from_slice(&rate.wrapping_mul(u32::from(block_align)).to_le_bytes());
+        bytes.extend_from_slice(&block_align.to_le_bytes());
+        bytes.extend_from_slice(&bits.to_le_bytes());
+        bytes.extend_from_slice(b"data");
+        bytes.extend_from_slice(&data_len.to_le_bytes());
+        bytes.extend_from_slice(data);
+        bytes
+    }
+
+    /// Overwrites `value` at `at` if the file is that long.
+    fn put(bytes: &mut [u8], at: usize, value: &[u8]) {
+        if let Some(slot) = bytes.get_mut(at..at + value.len()) {
+            slot.copy_from_slice(value);
+        }
+    }
+
+    fn refused_field(result: Result<(Vec<f32>, u32), WavError>) -> &'static str {
+        match result {
+            Err(WavError::Limit { field, .. }) => field,
+            other => panic!("expected a refused header field, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_header_saying_1_hz_is_refused_naming_the_file_and_field() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("hostile.wav");
+        let mut writer = TakeWriter::create(&path, &TakeMarker::default()).expect("create");
+        writer.write(&tone(16_000)).expect("write");
+        writer.finish().expect("finish");
+        // 1 Hz, with the byte rate to match so the header is self-consistent.
+        let mut bytes = std::fs::read(&path).expect("read");
+        put(&mut bytes, 24, &1u32.to_le_bytes());
+        put(&mut bytes, 28, &2u32.to_le_bytes());
+        std::fs::write(&path, &bytes).expect("write");
+        let err = read_mono(&path).expect_err("1 Hz is refused");
+        assert!(matches!(err, WavError::Limit { field: "sample rate", .. }), "{err}");
+        let text = err.to_string();
+        assert!(text.contains("hostile.wav") && text.contains("1 Hz") && text.contains("4000 to 384000 Hz"), "{text}");
+        assert!(matches!(repair(&path), Err(WavError::Limit { field: "sample rate", .. })), "{:?}", repair(&path));
+        assert_eq!(std::fs::read(&path).expect("read"), bytes, "a refused take is left as it is");
+    }
+
+    #[test]
+    fn header_fields_outside_the_limits_are_refused() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("limits.wav");
+        let cases: [(&str, Vec<u8>, &str); 6] = [
+            ("rate 3999", wav_bytes(1, 3_999, 16, 20, &[0; 20]), "sample rate"),
+            ("rate 384001", wav_bytes(1, 384_001, 16, 20, &[0; 20]), "sample rate"),
+            ("33 channels", wav_bytes(33, 16_000, 16, 66 * 4, &[0; 66 * 4]), "channel count"),
+            ("40 bits", wav_bytes(1, 16_000, 40, 50, &[0; 50]), "bits per sample"),
+            // 1 GiB of samples claimed by a file of 144 bytes: never reserved.
+            ("data length", wav_bytes(1, 16_000, 16, 1 << 30, &[0; 100]), "data length"),
+            ("data length u32::MAX", wav_bytes(1, 16_000, 16, u32::MAX - 1, &[0; 100]), "data length"),
+        ];
+        for (name, bytes, field) in cases {
+            std::fs::write(&path, &bytes).expect("write");
+            assert_eq!(refused_field(read_mono(&path)), field, "{name}");
+        }
+        // Over 4 hours of 8-bit mono at 4 kHz, as a sparse file.
+        let frames = MAX_TAKE_S * 4_000 + 2;
+        let data_len = u32::try_from(frames).expect("fits");
+        std::fs::write(&path, wav_bytes(1, 4_000, 8, data_len, &[])).expect("write");
+        OpenOptions::new().write(true).open(&path).expect("open").set_len(44 + frames).expect("grow");
+        assert_eq!(refused_field(read_mono(&path)), "length");
+    }
+
+    #[test]
+    fn repair_refuses_header_fields_outside_the_limits() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("limits.wav");
+        for (bytes, field) in [
+            (wav_bytes(1, 1, 16, 0, &[0; 100]), "sample rate"),
+            (wav_bytes(40, 16_000, 16, 0, &[0; 100]), "channel count"),
+            (wav_bytes(1, 16_000, 12, 0, &[0; 100]), "bits per sample"),
+        ] {
+            std::fs::write(&path, &bytes).expect("write");
+            match repair(&path) {
+                Err(WavError::Limit { field: refused, .. }) => assert_eq!(refused, field),
+                other => panic!("{field}: expected a refusal, got {other:?}"),
+            }
+            assert_eq!(std::fs::read(&path).expect("read"), bytes, "{field}: left as it was");
+        }
+    }
+
+    #[test]
+    fn formats_within_the_limits_still_read() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("ok.wav");
+        // 8-bit stereo at the lowest rate: 0x80 is silence, 0xc0 half scale.
+        let stereo = [0xc0, 0x80, 0xc0, 0x80, 0xc0, 0xc0, 0x80, 0x80];
+        std::fs::write(&path, wav_bytes(2, 4_000, 8, 8, &stereo)).expect("write");
+        assert_eq!(read_mono(&path).expect("8-bit stereo"), (vec![0.25, 0.25, 0.5, 0.0], 4_000));
+        // 24-bit mono at the highest rate.
+        std::fs::write(&path, wav_bytes(1, 384_000, 24, 6, &[0, 0, 0x40, 0, 0, 0xc0])).expect("write");
+        assert_eq!(read_mono(&path).expect("24-bit"), (vec![0.5, -0.5], 384_000));
+        // 32-bit float stereo, as hound writes it (WAVE_FORMAT_EXTENSIBLE).
+        let spec = hound::WavSpec {
+            channels: 2,
+            sample_rate: 48_000,
+            bits_per_sample: 32,
+            sample_format: hound::SampleFormat::Float,
+        };
+        let mut writer = hound::WavWriter::create(&path, spec).expect("create");
+        for s in [0.5f32, -0.25, 1.0, 0.0] {
+            writer.write_sample(s).expect("write");
+        }
+        writer.finalize().expect("finalize");
+        assert_eq!(read_mono(&path).expect("float"), (vec![0.125, 0.5], 48_000));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn listing_unfinished_takes_never_follows_symlinks() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let sessions = dir.path().join("sessions");
+        let session = sessions.join("s1");
+        std::fs::create_dir_all(&session).expect("dirs");
+        let take = session.join("q-1.wav");
+        std::fs::write(&take, b"").expect("take");
+        std::fs::write(marker_path(&take), b"{}").expect("marker");
+        // A loop back up to sessions/, and a link to the marker: neither walked nor reported.
+        std::os::unix::fs::symlink(&sessions, session.join("loop")).expect("loop link");
+        std::os::unix::fs::symlink(marker_path(&take), sessions.join("linked.wav.recording")).expect("marker link");
+        assert_eq!(unfinished_takes(&sessions), vec![take]);
+    }
+
+    mod properties {
+        use super::super::*;
+        use super::{put, tone};
+        use proptest::prelude::*;
+
+        /// A real take as `TakeWriter` writes it (0.1 s), made once.
+        fn small_take() -> &'static [u8] {
+            static TAKE: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+            TAKE.get_or_init(|| {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let path = dir.path().join("small.wav");
+                let mut writer = TakeWriter::create(&path, &TakeMarker::default()).expect("create");
+                writer.write(&tone(1_600)).expect("write");
+                writer.finish().expect("finish");
+                std::fs::read(&path).expect("read")
+            })
+        }
+
+        #[derive(Debug, Clone)]
+        enum Mutation {
+            Flip(usize, u8),
+            Replace(usize, u8),
+            Truncate(usize),
+            Append(Vec<u8>),
+            /// The rate, and whether the byte rate is made to agree (so hound accepts it).
+            Rate(u32, bool),
+            Channels(u16),
+            Bits(u16),
+            DataLen(u32),
+        }
+
+        impl Mutation {
+            fn apply(&self, bytes: &mut Vec<u8>) {
+                match self {
+                    Mutation::Flip(at, mask) => {
+                        if let Some(byte) = bytes.get_mut(*at) {
+                            *byte ^= *mask;
+                        }
+                    }
+                    Mutation::Replace(at, value) => put(bytes, *at, &[*value]),
+                    Mutation::Truncate(len) => bytes.truncate(*len),
+                    Mutation::Append(extra) => bytes.extend_from_slice(extra),
+                    Mutation::Rate(rate, agree) => {
+                        put(bytes, 24, &rate.to_le_bytes());
+                        if *agree && let Some(&[lo, hi]) = bytes.get(32..34) {
+                            let byte_rate = rate.wrapping_mul(u32::from(u16::from_le_bytes([lo, hi])));
+                            put(bytes, 28, &byte_rate.to_le_bytes());
+                        }
+                    }
+                    Mutation::Channels(channels) => put(bytes, 22, &channels.to_le_bytes()),
+                    Mutation::Bits(bits) => put(bytes, 34, &bits.to_le_bytes()),
+                    Mutation::DataLen(len) => put(bytes, 40, &len.to_le_bytes()),
+                }
+            }
+        }
+
+        fn mutation() -> impl Strategy<Value = Mutation> {
+            let rate =
+                prop_oneof![Just(0u32), Just(1u32), Just(3_999u32), Just(384_001u32), Just(u32::MAX), any::<u32>()];
+            prop_oneof![
+                (0..44usize, 1..=255u8).prop_map(|(at, mask)| Mutation::Flip(at, mask)),
+                (0..44usize, any::<u8>()).prop_map(|(at, value)| Mutation::Replace(at, value)),
+                (0..3_300usize).prop_map(Mutation::Truncate),
+                prop::collection::vec(any::<u8>(), 1..64).prop_map(Mutation::Append),
+                (rate, any::<bool>()).prop_map(|(rate, agree)| Mutation::Rate(rate, agree)),
+                prop_oneof![Just(0u16), Just(65_535u16), any::<u16>()].prop_map(Mutation::Channels),
+                prop_oneof![Just(0u16), Just(12u16), Just(64u16), any::<u16>()].prop_map(Mutation::Bits),
+                prop_oneof![Just(u32::MAX), any::<u32>()].prop_map(Mutation::DataLen),
+            ]
+        }
+
+        /// Any successful read has a rate in the limits and no more samples
+        /// than the file has bytes.
+        fn check_read(path: &Path) -> Result<(), TestCaseError> {
+            let file_len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+            if let Ok((samples, rate)) = read_mono(path) {
+                prop_assert!(TAKE_RATES.contains(&rate), "rate {rate}");
+                prop_assert!(samples.len() as u64 <= file_len, "{} samples from {file_len} bytes", samples.len());
+            }
+            Ok(())
+        }
+
+        /// read_mono, repair, read_mono again: no panic, quick, and sane when Ok.
+        fn check_file(bytes: &[u8]) -> Result<(), TestCaseError> {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let path = dir.path().join("fuzz.wav");
+            std::fs::write(&path, bytes).expect("write");
+            let start = Instant::now();
+            check_read(&path)?;
+            if let Ok(repaired) = repair(&path) {
+                let file_len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+                let most = file_len as f64 / f64::from(*TAKE_RATES.start());
+                prop_assert!(
+                    repaired.duration_s.is_finite() && (0.0..=most).contains(&repaired.duration_s),
+                    "{} s from {file_len} bytes",
+                    repaired.duration_s
+                );
+                check_read(&path)?;
+            }
+            prop_assert!(start.elapsed() < Duration::from_secs(10), "took {:?}", start.elapsed());
+            Ok(())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+            #[test]
+            fn arbitrary_bytes_never_panic(
+                bytes in prop::collection::vec(any::<u8>(), 0..1_024),
+                riff in any::<bool>(),
+            ) {
+                let mut bytes = bytes;
+                if riff {
+                    // Past the magic, so the fuzz reaches the chunks.
+                    put(&mut bytes, 0, b"RIFF");
+                    put(&mut bytes, 8, b"WAVEfmt ");
+                }
+                check_file(&bytes)?;
+            }
+
+            #[test]
+            fn mutated_takes_never_panic_and_stay_bounded(mutations in prop::collection::vec(mutation(), 1..5)) {
+                let mut bytes = small_take().to_vec();
+                for mutation in &mutations {
+                    mutation.apply(&mut bytes);
+                }
+                check_file(&bytes)?;
+            }
+        }
     }
 }
