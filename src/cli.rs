@@ -163,8 +163,17 @@ pub enum SessionsCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Delete a session with its recordings.
+    /// Delete a session with its recordings (refused while another
+    /// interview-coach is recording into it).
     Delete { id: String },
+    /// Self-grade an answer on a rubric signal (ANSWER: its number, 1 for the first, or its id).
+    Grade {
+        id: String,
+        answer: String,
+        signal: String,
+        /// junior, mid, senior or staff.
+        level: String,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -178,7 +187,7 @@ pub fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", describe(&err));
             ExitCode::FAILURE
         }
     }
@@ -268,10 +277,7 @@ pub fn resolve_model(data: &DataDir, flag: Option<&PathBuf>) -> Result<PathBuf> 
     if let Some(path) = flag {
         return Ok(path.clone());
     }
-    let (settings, problem) = Settings::load(data);
-    if let Some(problem) = problem {
-        eprintln!("warning: {problem}");
-    }
+    let settings = load_settings(data);
     if let Some(path) = settings.model {
         return Ok(path);
     }
@@ -292,7 +298,7 @@ fn start_worker(data: &DataDir, engine: &EngineArgs) -> Result<(WorkerClient, us
     let model = resolve_model(data, engine.model.as_ref())?;
     let mut client = WorkerClient::new(worker::worker_exe());
     client.load(&model)?;
-    let threads = engine.threads.unwrap_or_else(|| Settings::load(data).0.threads()).max(1);
+    let threads = engine.threads.unwrap_or_else(|| load_settings(data).threads()).max(1);
     Ok((client, threads))
 }
 
@@ -350,7 +356,7 @@ fn analyze_command(
         ),
         None => None,
     };
-    let config = Settings::load(data).0.analysis_config();
+    let config = load_settings(data).analysis_config();
     let given: Option<crate::transcribe::Transcript> =
         match transcript_file {
             Some(path) => {
@@ -389,11 +395,34 @@ fn analyze_command(
             }
             Err(err) => {
                 failed = true;
-                eprintln!("error: {}: {err:#}", file.display());
+                eprintln!("error: {}: {}", file.display(), describe(&err));
             }
         }
     }
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// An error with its causes, each said once: most messages already carry
+/// their cause's text ("cannot write X: Permission denied").
+fn describe(err: &anyhow::Error) -> String {
+    let mut message = err.to_string();
+    for cause in err.chain().skip(1) {
+        let cause = cause.to_string();
+        if !message.contains(&cause) {
+            message.push_str(": ");
+            message.push_str(&cause);
+        }
+    }
+    message
+}
+
+/// The settings, saying on stderr if the file was damaged (and set aside).
+fn load_settings(data: &DataDir) -> Settings {
+    let (settings, problem) = Settings::load(data);
+    if let Some(problem) = problem {
+        eprintln!("warning: {problem}");
+    }
+    settings
 }
 
 /// A transcript as `transcribe --json` prints it (or as stored in a session).
@@ -406,7 +435,7 @@ fn model_command(data: &DataDir, cmd: ModelCommand) -> Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     match cmd {
         ModelCommand::List => {
-            let chosen = Settings::load(data).0.model;
+            let chosen = load_settings(data).model;
             writeln!(out, "Installed ({}):", data.models().display())?;
             let installed = models::installed(&data.models());
             if installed.is_empty() {
@@ -480,7 +509,7 @@ fn model_command(data: &DataDir, cmd: ModelCommand) -> Result<ExitCode> {
         ModelCommand::Use { path } => {
             let info = crate::model::ggml::validate(&path)?;
             let path = path.canonicalize().unwrap_or(path);
-            let (mut settings, _) = Settings::load(data);
+            let mut settings = load_settings(data);
             settings.model = Some(path.clone());
             settings.save(data)?;
             writeln!(out, "using {} ({})", path.display(), info.describe())?;
@@ -609,7 +638,14 @@ fn record_answer(
                     recorded = Some((answer_id, duration_s, error, warning));
                 }
                 PracticeEvent::FailedToStart(message) => {
+                    // A session this command made for the answer goes too.
+                    let empty = coach.session(practice.session_id()).is_some_and(|s| s.answers.is_empty());
+                    if session_id.is_none() && empty {
+                        let id = practice.session_id().to_owned();
+                        coach.delete_session(&id);
+                    }
                     coach.flush(std::time::Duration::from_secs(5));
+                    coach.take_notices();
                     bail!("{message}");
                 }
             }
@@ -870,7 +906,8 @@ fn sessions_command(data: &DataDir, cmd: SessionsCommand) -> Result<ExitCode> {
         SessionsCommand::List { json } => {
             let (sessions, problems) = store.load_all();
             for problem in &problems {
-                eprintln!("warning: skipped {}: {}", problem.path.display(), problem.error);
+                // (The error names the path.)
+                eprintln!("warning: skipped a session: {}", problem.error);
             }
             if json {
                 serde_json::to_writer_pretty(&mut out, &sessions)?;
@@ -924,6 +961,30 @@ fn sessions_command(data: &DataDir, cmd: SessionsCommand) -> Result<ExitCode> {
         SessionsCommand::Delete { id } => {
             store.delete(&id)?;
             writeln!(out, "deleted {id}")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        SessionsCommand::Grade { id, answer, signal, level } => {
+            let level = crate::store::Level::ALL
+                .into_iter()
+                .find(|l| l.label().eq_ignore_ascii_case(&level))
+                .with_context(|| format!("\"{level}\" is not a level: use junior, mid, senior or staff"))?;
+            let mut found = None;
+            // One read-modify-write under the session's lock: nothing another
+            // process writes meanwhile is lost.
+            store.update(&id, |session| {
+                let index = match answer.parse::<usize>() {
+                    Ok(n) if n >= 1 => Some(n - 1).filter(|&i| i < session.answers.len()),
+                    _ => session.answer_index(&answer),
+                };
+                if let Some(a) = index.and_then(|i| session.answers.get_mut(i)) {
+                    a.grades.insert(signal.clone(), level);
+                    found = Some(a.question_id.clone());
+                }
+            })?;
+            let Some(question) = found else {
+                bail!("session {id} has no answer \"{answer}\"; see `interview-coach sessions show {id}`")
+            };
+            writeln!(out, "{id}: {question}: {signal} = {}", level.label())?;
             Ok(ExitCode::SUCCESS)
         }
     }

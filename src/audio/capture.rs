@@ -44,6 +44,8 @@ pub enum CaptureError {
     DeviceLost { device: String, detail: String },
     #[error("recording stopped: {0}; the take was kept up to that moment")]
     Write(#[from] WavError),
+    #[error("cannot start recording: {0}")]
+    Create(WavError),
     #[error("{0}")]
     Resample(#[from] ResampleError),
     #[error("audio error on \"{device}\": {detail}")]
@@ -343,7 +345,7 @@ fn record(mut options: RecordOptions, stop: &AtomicBool, send: &dyn Fn(CaptureEv
     };
     let mut writer = match TakeWriter::create(&options.out, &options.marker) {
         Ok(w) => w,
-        Err(err) => return send(CaptureEvent::FailedToStart(err.into())),
+        Err(err) => return send(CaptureEvent::FailedToStart(CaptureError::Create(err))),
     };
     if let Err(err) = stream.play() {
         drop(writer);

@@ -24,7 +24,7 @@ use crate::model::convert;
 use crate::model::ggml::ModelInfo;
 use crate::paths::DataDir;
 use crate::settings::Settings;
-use crate::store::{Session, Store, StoreProblem, takes};
+use crate::store::{Session, Store, StoreProblem, merge, takes};
 use crate::transcribe::Transcript;
 use crate::transcribe::service::{self, Command, TakeKey, Transcriber};
 
@@ -94,6 +94,9 @@ pub enum AppEvent {
     Saved {
         session_id: String,
         result: Result<(), String>,
+        /// When another process had changed the file: what we sent and
+        /// what was written (both joined), to join into the copy here.
+        merged: Option<(Box<Session>, Box<Session>)>,
     },
     Deleted {
         session_id: String,
@@ -538,17 +541,33 @@ impl Coach {
                 self.running_jobs = self.running_jobs.saturating_sub(1);
                 self.sessions_arrived(recoveries, sessions, problems);
             }
-            AppEvent::Saved { session_id, result } => {
+            AppEvent::Saved { session_id, result, merged } => {
                 self.running_jobs = self.running_jobs.saturating_sub(1);
                 if let Err(err) = result {
                     self.error(format!("Could not save session {session_id}: {err}"));
+                }
+                // Another program changed the session: its changes join ours
+                // (changes made here since that save are kept).
+                if let Some((sent, written)) = merged
+                    && let Some(session) = self.sessions.iter_mut().find(|s| s.id == session_id)
+                {
+                    *session = merge::three_way(Some(&sent), session, &written);
                 }
             }
             AppEvent::Deleted { session_id, result } => {
                 self.running_jobs = self.running_jobs.saturating_sub(1);
                 match result {
                     Ok(()) => self.info(format!("Deleted session {session_id}.")),
-                    Err(err) => self.error(format!("Could not delete session {session_id}: {err}")),
+                    Err(err) => {
+                        self.error(format!("Could not delete session {session_id}: {err}"));
+                        // Still on disk (say, being recorded into elsewhere): show it again.
+                        if let Ok(session) = self.store.load(&session_id)
+                            && self.session(&session_id).is_none()
+                        {
+                            self.sessions.push(session);
+                            self.sessions.sort_by(|a, b| a.started_at.cmp(&b.started_at).then_with(|| a.id.cmp(&b.id)));
+                        }
+                    }
                 }
             }
             AppEvent::ModelLoaded(info) => {
@@ -761,18 +780,30 @@ fn spawn_saver(store: Store, out: Sender<AppEvent>, notify: Notify) -> Sender<Sa
     let (tx, rx) = mpsc::channel::<SaverJob>();
     let spawned = std::thread::Builder::new().name("saver".into()).spawn(move || {
         let mut deleted = std::collections::HashSet::new();
+        // What this process last wrote of each session: the base of the
+        // merge with what another process may have written since.
+        let mut written: HashMap<String, Session> = HashMap::new();
         while let Ok(job) = rx.recv() {
             let done = match job {
                 SaverJob::Save(session) if deleted.contains(&session.id) => {
-                    AppEvent::Saved { session_id: session.id.clone(), result: Ok(()) }
+                    AppEvent::Saved { session_id: session.id.clone(), result: Ok(()), merged: None }
                 }
-                SaverJob::Save(session) => {
-                    let result = store.save(&session).map_err(|e| e.to_string());
-                    AppEvent::Saved { session_id: session.id.clone(), result }
-                }
+                SaverJob::Save(session) => match store.save_merged(written.get(&session.id), &session) {
+                    Ok(result) => {
+                        let merged = (result != *session).then(|| (session.clone(), Box::new(result.clone())));
+                        written.insert(session.id.clone(), result);
+                        AppEvent::Saved { session_id: session.id.clone(), result: Ok(()), merged }
+                    }
+                    Err(err) => {
+                        AppEvent::Saved { session_id: session.id.clone(), result: Err(err.to_string()), merged: None }
+                    }
+                },
                 SaverJob::Delete(session_id) => {
                     let result = store.delete(&session_id).map_err(|e| e.to_string());
-                    deleted.insert(session_id.clone());
+                    if result.is_ok() {
+                        deleted.insert(session_id.clone());
+                        written.remove(&session_id);
+                    }
                     AppEvent::Deleted { session_id, result }
                 }
             };

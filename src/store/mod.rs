@@ -3,6 +3,7 @@
 //! skipped, never overwritten.
 
 pub mod history;
+pub mod merge;
 pub mod report;
 mod session;
 pub mod takes;
@@ -32,6 +33,15 @@ pub enum StoreError {
     NotFound(String),
     #[error("\"{0}\" is not a valid session id")]
     BadId(String),
+    #[error(
+        "session \"{id}\" is being recorded into by another interview-coach (process {pid}); \
+         it was left as it is: try again when that recording has ended"
+    )]
+    Recording { id: String, pid: u32 },
+    #[error("session \"{0}\" was deleted by another program while it was open here; its recordings on disk were kept")]
+    DeletedElsewhere(String),
+    #[error("cannot lock {path} (another program holds it?): {source}")]
+    Lock { path: PathBuf, source: io::Error },
 }
 
 /// A session folder that could not be loaded: shown to the user, then skipped.
@@ -75,8 +85,37 @@ impl Store {
         }
     }
 
-    /// Writes the session atomically, creating its folder if needed.
+    /// Holds the session's lock (`<session>/.lock`, an advisory lock every
+    /// interview-coach process takes) until dropped: one writer at a time.
+    /// `None` when the session's folder is gone (deleted, maybe while we
+    /// waited for the lock).
+    fn lock(&self, id: &str, create: bool) -> Result<Option<SessionLock>, StoreError> {
+        let dir = self.session_dir(id)?;
+        if create {
+            create_private_dir(&dir).map_err(|source| StoreError::Write { path: dir.clone(), source })?;
+        }
+        let path = dir.join(LOCK_FILE);
+        let file = match crate::util::atomic::private_options().truncate(false).open(&path) {
+            Ok(file) => file,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => return Err(StoreError::Lock { path, source }),
+        };
+        file.lock().map_err(|source| StoreError::Lock { path: path.clone(), source })?;
+        // Deleted while we waited: the lock is on a file no longer there.
+        if !same_file(&file, &path) {
+            return Ok(None);
+        }
+        Ok(Some(SessionLock { _file: file }))
+    }
+
+    /// Writes the session as it is, atomically, creating its folder if
+    /// needed (the caller owns the session: tests, recovery of a new one).
     pub fn save(&self, session: &Session) -> Result<(), StoreError> {
+        let _lock = self.lock(&session.id, true)?;
+        self.write(session)
+    }
+
+    fn write(&self, session: &Session) -> Result<(), StoreError> {
         let dir = self.session_dir(&session.id)?;
         create_private_dir(&dir).map_err(|source| StoreError::Write { path: dir.clone(), source })?;
         let path = dir.join(SESSION_FILE);
@@ -85,15 +124,49 @@ impl Store {
         write_atomic(&path, &json).map_err(|source| StoreError::Write { path, source })
     }
 
-    pub fn load(&self, id: &str) -> Result<Session, StoreError> {
-        let path = self.session_dir(id)?.join(SESSION_FILE);
-        if !path.exists() {
-            return Err(StoreError::NotFound(id.to_owned()));
+    /// Saves this process's copy of a session without losing what another
+    /// process wrote since: under the session's lock, the copy on disk is
+    /// read and merged with ours (`base`: what this process last read or
+    /// wrote, `None` if nothing). Returns what was written. A session that
+    /// was saved here before and is gone from disk was deleted elsewhere: it
+    /// is not brought back.
+    pub fn save_merged(&self, base: Option<&Session>, ours: &Session) -> Result<Session, StoreError> {
+        let lock = self.lock(&ours.id, base.is_none())?;
+        if lock.is_none() {
+            return Err(StoreError::DeletedElsewhere(ours.id.clone()));
         }
-        read_session(&path)
+        let merged = match self.read_if_there(&ours.id)? {
+            Some(theirs) if Some(&theirs) != base => merge::three_way(base, ours, &theirs),
+            _ => ours.clone(),
+        };
+        self.write(&merged)?;
+        Ok(merged)
     }
 
-    /// Every readable session, oldest first, and the problems met on the way.
+    /// Changes a session on disk as one read-modify-write under its lock.
+    pub fn update(&self, id: &str, change: impl FnOnce(&mut Session)) -> Result<Session, StoreError> {
+        let _lock = self.lock(id, false)?.ok_or_else(|| StoreError::NotFound(id.to_owned()))?;
+        let mut session = self.read_if_there(id)?.ok_or_else(|| StoreError::NotFound(id.to_owned()))?;
+        change(&mut session);
+        self.write(&session)?;
+        Ok(session)
+    }
+
+    fn read_if_there(&self, id: &str) -> Result<Option<Session>, StoreError> {
+        let path = self.session_dir(id)?.join(SESSION_FILE);
+        match fs::symlink_metadata(&path) {
+            Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(None),
+            _ => read_session(&path).map(Some),
+        }
+    }
+
+    pub fn load(&self, id: &str) -> Result<Session, StoreError> {
+        self.read_if_there(id)?.ok_or_else(|| StoreError::NotFound(id.to_owned()))
+    }
+
+    /// Every readable session, oldest first, and the problems met on the
+    /// way (each with its path and reason). Links are not followed: the
+    /// data folder is walked as it is.
     pub fn load_all(&self) -> (Vec<Session>, Vec<StoreProblem>) {
         let mut sessions = Vec::new();
         let mut problems = Vec::new();
@@ -108,14 +181,31 @@ impl Store {
                 return (sessions, problems);
             }
         };
-        for entry in entries.flatten() {
+        for entry in entries {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(source) => {
+                    let path = self.root.clone();
+                    problems.push(StoreProblem { path: path.clone(), error: StoreError::Read { path, source } });
+                    continue;
+                }
+            };
             let dir = entry.path();
-            if !dir.is_dir() || entry.file_name().to_string_lossy().starts_with('.') {
+            let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+            if !is_dir || entry.file_name().to_string_lossy().starts_with('.') {
                 continue;
             }
             let path = dir.join(SESSION_FILE);
-            if !path.exists() {
-                continue; // a folder being created, or not ours
+            match fs::symlink_metadata(&path) {
+                // A folder being created, or not ours.
+                Err(err) if err.kind() == io::ErrorKind::NotFound => continue,
+                // Unreadable (permissions): said, not silently missing.
+                Err(source) => {
+                    problems.push(StoreProblem { path: path.clone(), error: StoreError::Read { path, source } });
+                    continue;
+                }
+                Ok(meta) if !meta.is_file() => continue,
+                Ok(_) => {}
             }
             match read_session(&path) {
                 Ok(session) => sessions.push(session),
@@ -126,14 +216,56 @@ impl Store {
         (sessions, problems)
     }
 
-    /// Deletes a session with all its audio.
+    /// Deletes a session with all its audio, under its lock. A session that
+    /// another running process is recording into is refused, not deleted.
     pub fn delete(&self, id: &str) -> Result<(), StoreError> {
         let dir = self.session_dir(id)?;
-        if !dir.join(SESSION_FILE).exists() {
+        if self.read_if_there(id)?.is_none() {
             return Err(StoreError::NotFound(id.to_owned()));
+        }
+        let _lock = self.lock(id, false)?.ok_or_else(|| StoreError::NotFound(id.to_owned()))?;
+        if let Some(pid) = live_recording(&dir) {
+            return Err(StoreError::Recording { id: id.to_owned(), pid });
         }
         fs::remove_dir_all(&dir).map_err(|source| StoreError::Write { path: dir, source })
     }
+}
+
+/// The lock file inside each session folder.
+pub const LOCK_FILE: &str = ".lock";
+
+/// A held session lock; released when dropped (or when the process ends).
+pub struct SessionLock {
+    _file: fs::File,
+}
+
+/// Is the open `file` still the one at `path` (not deleted and replaced)?
+fn same_file(file: &fs::File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (file.metadata(), fs::metadata(path)) {
+            (Ok(a), Ok(b)) => a.ino() == b.ino() && a.dev() == b.dev(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        path.exists()
+    }
+}
+
+/// The pid of another process still recording a take in `dir`, if any.
+fn live_recording(dir: &Path) -> Option<u32> {
+    let entries = fs::read_dir(dir).ok()?;
+    entries.flatten().find_map(|entry| {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        name.strip_suffix(".recording")?;
+        let marker: crate::audio::wav::TakeMarker = serde_json::from_slice(&fs::read(entry.path()).ok()?).ok()?;
+        let pid = marker.pid?;
+        (pid != std::process::id() && crate::audio::wav::recorder_alive(&marker)).then_some(pid)
+    })
 }
 
 fn read_session(path: &Path) -> Result<Session, StoreError> {

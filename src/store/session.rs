@@ -210,17 +210,26 @@ impl Session {
         id
     }
 
-    /// Gives answers read from an older file (without ids) their ids.
+    /// Gives answers read from an older file (without ids) their ids: by
+    /// position, so every reading of the same file gives the same ids.
     pub fn assign_missing_answer_ids(&mut self) {
-        while let Some(i) = self.answers.iter().position(|a| a.id.is_empty()) {
-            let id = self.next_answer_id();
-            self.answers[i].id = id;
+        for (i, answer) in self.answers.iter_mut().enumerate() {
+            if answer.id.is_empty() {
+                answer.id = format!("a{}", i + 1);
+            }
         }
     }
 
+    /// `a<n>-<tag>`: numbered in order here, with a tag so that answers two
+    /// processes add to one session at once never share an id.
     fn next_answer_id(&self) -> String {
-        let highest = self.answers.iter().filter_map(|a| a.id.strip_prefix('a')?.parse::<u64>().ok()).max();
-        format!("a{}", highest.unwrap_or(0) + 1)
+        static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let number = |id: &str| id.strip_prefix('a')?.split('-').next()?.parse::<u64>().ok();
+        let highest = self.answers.iter().filter_map(|a| number(&a.id)).max().unwrap_or(0);
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+        let count = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tag = (nanos ^ std::process::id().wrapping_mul(2_654_435_761) ^ count.wrapping_mul(40_503)) & 0xff_ffff;
+        format!("a{}-{tag:06x}", highest + 1)
     }
 
     pub fn answer(&self, id: &str) -> Option<&Answer> {

@@ -67,14 +67,14 @@ pub fn new_answer(
 ) -> Result<(usize, PathBuf, TakeMarker), StoreError> {
     let dir = store.session_dir(&session.id)?;
     super::create_private_dir(&dir).map_err(|source| StoreError::Write { path: dir.clone(), source })?;
+    // Named by the answer's id, unique even when two processes add answers
+    // to one session at once (they must never write one file).
     let slug: String = question_id.replace('/', "_");
-    let wav_name = (1..)
-        .map(|n| format!("{slug}-{n}.wav"))
-        .find(|name| !dir.join(name).exists() && !session.answers.iter().any(|a| a.wav.as_deref() == Some(name)))
-        .unwrap_or_else(|| format!("{slug}.wav"));
-    let mut answer = Answer::new(question_id.to_owned(), budget_s, started_at);
-    answer.wav = Some(wav_name.clone());
-    session.push_answer(answer);
+    let id = session.push_answer(Answer::new(question_id.to_owned(), budget_s, started_at));
+    let wav_name = format!("{slug}-{id}.wav");
+    if let Some(added) = session.answer_mut(&id) {
+        added.wav = Some(wav_name.clone());
+    }
     let marker =
         TakeOwner { session_id: Some(session.id.clone()), question_id: Some(question_id.to_owned()), budget_s }
             .into_marker(started_at);
@@ -93,51 +93,87 @@ pub struct Recovery {
 
 /// Repairs every take under the store left unfinished by a crash or kill and
 /// marks its answer "recovered" with the repaired duration. Takes another
-/// running process is still recording are left alone.
+/// running process is still recording are left alone, and so are takes
+/// finished (or removed) since they were listed.
 pub fn recover_unfinished(store: &Store) -> Vec<Recovery> {
-    wav::unfinished_takes(store.root()).into_iter().filter_map(|path| recover_take(store, &path)).collect()
+    wav::unfinished_takes(store.root()).into_iter().filter_map(|path| recover_one(store, &path).ok()).collect()
 }
 
 /// Repairs one take and gives it back to its session; the marker goes only
 /// once that is saved, so a failure is retried at the next start. `None`
-/// when the take is still being recorded.
+/// when the take is still being recorded. A path that is no unfinished take
+/// (missing, not a file, no marker) is a failed `Recovery` saying so: asked
+/// for by name, that is an error, never "still being recorded".
 pub fn recover_take(store: &Store, path: &Path) -> Option<Recovery> {
+    match recover_one(store, path) {
+        Ok(recovery) => Some(recovery),
+        Err(Skipped::Recording) => None,
+        Err(Skipped::NotUnfinished(reason)) => Some(failed(path, reason)),
+    }
+}
+
+/// Why a take was not recovered.
+enum Skipped {
+    /// A running process (maybe this one) is still recording it.
+    Recording,
+    /// There is nothing to recover there; says why.
+    NotUnfinished(String),
+}
+
+fn failed(path: &Path, error: String) -> Recovery {
+    Recovery { wav: path.to_owned(), duration_s: 0.0, session_id: None, error: Some(error) }
+}
+
+fn recover_one(store: &Store, path: &Path) -> Result<Recovery, Skipped> {
     let marker_file = wav::marker_path(path);
-    if !marker_file.exists() {
-        return None; // finished since it was listed
+    let has_marker = marker_file.exists();
+    match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => return Ok(failed(path, "not a regular file: left as it is".into())),
+        Ok(_) => {}
+        // A marker without its WAV: killed before the file reached the disk;
+        // the repair makes it an empty take.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && has_marker => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Skipped::NotUnfinished("the file does not exist: nothing to repair".into()));
+        }
+        Err(e) => return Ok(failed(path, format!("cannot read it: {e}"))),
+    }
+    if !has_marker {
+        let reason = "not an unfinished take (there is no .recording marker beside it): nothing to repair";
+        return Err(Skipped::NotUnfinished(reason.into()));
     }
     let marker = std::fs::read(&marker_file).ok().and_then(|b| serde_json::from_slice::<TakeMarker>(&b).ok());
     if wav::being_written_here(path) || marker.as_ref().is_some_and(wav::recorder_alive) {
-        return None;
+        return Err(Skipped::Recording);
     }
-    let failed = |err: String| Recovery { wav: path.to_owned(), duration_s: 0.0, session_id: None, error: Some(err) };
     let repaired = match wav::repair(path) {
         Ok(repaired) => repaired,
-        Err(err) => return Some(failed(err.to_string())),
+        Err(err) => return Ok(failed(path, err.to_string())),
     };
     let session_id = repaired.marker.as_ref().and_then(|m| TakeOwner::of(m).session_id);
     let error = match attach(store, &repaired) {
         Ok(()) => wav::remove_marker(path).err().map(|e| e.to_string()),
         Err(err) => Some(err.to_string()),
     };
-    Some(Recovery { wav: path.to_owned(), duration_s: repaired.duration_s, session_id, error })
+    Ok(Recovery { wav: path.to_owned(), duration_s: repaired.duration_s, session_id, error })
 }
 
 fn attach(store: &Store, repaired: &wav::Repaired) -> Result<(), StoreError> {
     let Some(marker) = &repaired.marker else { return Ok(()) };
     let owner = TakeOwner::of(marker);
     let (Some(session_id), Some(question_id)) = (&owner.session_id, &owner.question_id) else { return Ok(()) };
-    let mut session = match store.load(session_id) {
-        Ok(session) => session,
+    let base = match store.load(session_id) {
+        Ok(session) => Some(session),
         // The app died before the session's first save: rebuild it from the marker.
-        Err(StoreError::NotFound(_)) => {
-            let mock_id = question_id.split('/').next().unwrap_or_default();
-            let mut session = Session::new(mock_id, None, super::Mode::Solo, marker.started_at);
-            session.id = session_id.clone();
-            session
-        }
+        Err(StoreError::NotFound(_)) => None,
         Err(err) => return Err(err),
     };
+    let mut session = base.clone().unwrap_or_else(|| {
+        let mock_id = question_id.split('/').next().unwrap_or_default();
+        let mut session = Session::new(mock_id, None, super::Mode::Solo, marker.started_at);
+        session.id = session_id.clone();
+        session
+    });
     let wav_name = repaired.path.file_name().map(|n| n.to_string_lossy().into_owned());
     let index = match session.answers.iter().position(|a| a.wav.is_some() && a.wav == wav_name) {
         Some(index) => index,
@@ -152,7 +188,8 @@ fn attach(store: &Store, repaired: &wav::Repaired) -> Result<(), StoreError> {
     answer.recovered = true;
     answer.set_duration(repaired.duration_s);
     answer.stopped_at = Some(marker.started_at + chrono::Duration::milliseconds((repaired.duration_s * 1000.0) as i64));
-    store.save(&session)
+    // Merged under the session's lock with whatever was written meanwhile.
+    store.save_merged(base.as_ref(), &session).map(|_| ())
 }
 
 #[cfg(test)]
@@ -195,5 +232,29 @@ mod tests {
         assert!(session.answers[0].recovered);
         assert_eq!(session.answers[0].duration_s, 2.0);
         assert!(recover_unfinished(&store).is_empty(), "recovery runs once");
+    }
+
+    #[test]
+    fn recovering_what_is_no_unfinished_take_is_an_error_not_still_recording() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::new(dir.path());
+        let error_for = |path: &Path| match recover_take(&store, path) {
+            Some(Recovery { error: Some(error), .. }) => error,
+            other => panic!("{}: expected an error, got {other:?}", path.display()),
+        };
+        let missing = dir.path().join("nonexistent.wav");
+        assert!(error_for(&missing).contains("does not exist"));
+        assert!(!missing.exists(), "nothing is created for it");
+        let folder = dir.path().join("folder.wav");
+        std::fs::create_dir(&folder).expect("dir");
+        assert!(error_for(&folder).contains("not a regular file"));
+        let finished = dir.path().join("finished.wav");
+        let mut writer = wav::TakeWriter::create(&finished, &TakeMarker::default()).expect("create");
+        writer.write(&[0.1; 1_600]).expect("write");
+        writer.finish().expect("finish");
+        let before = std::fs::read(&finished).expect("read");
+        assert!(error_for(&finished).contains("not an unfinished take"));
+        assert_eq!(std::fs::read(&finished).expect("read"), before, "left as it was");
+        assert!(recover_unfinished(&store).is_empty(), "none of them is listed");
     }
 }
