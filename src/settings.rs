@@ -159,4 +159,39 @@ mod tests {
         assert!(aside, "the broken file was kept");
         assert_eq!(std::fs::read(&kept).expect("the first still kept"), user_file);
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+            /// Arbitrary bytes and mutations of a real file: settings or a
+            /// problem, never a panic, and the file is never lost.
+            #[test]
+            fn damaged_files_never_panic_and_are_kept(
+                bytes in proptest::collection::vec(any::<u8>(), 0..512),
+                at in 0usize..512,
+                byte in any::<u8>(),
+                mutate_real in any::<bool>(),
+            ) {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let data = DataDir::new(dir.path());
+                let content = if mutate_real {
+                    let mut real = serde_json::to_vec_pretty(&Settings::default()).expect("json");
+                    let at = at % real.len();
+                    real[at] = byte;
+                    real
+                } else {
+                    bytes
+                };
+                std::fs::write(data.settings_file(), &content).expect("write");
+                let (_, problem) = Settings::load(&data);
+                if let Some(SettingsError::Corrupt { kept, .. }) = problem {
+                    prop_assert_eq!(std::fs::read(kept).expect("kept"), content);
+                }
+            }
+        }
+    }
 }

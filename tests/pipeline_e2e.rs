@@ -155,3 +155,54 @@ fn a_take_that_cannot_start_leaves_no_answer_and_says_why() {
     assert!(coach.session(practice.session_id()).expect("session").answers.is_empty());
     assert!(coach.notices().iter().any(|n| n.error && n.text.contains("no-such-answer.wav")));
 }
+
+#[test]
+fn history_is_held_as_summaries_and_a_review_reads_the_whole_answer() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let store = Store::new(data.join("sessions"));
+    let mut session = interview_coach::store::Session::new("behavioral", None, Mode::Solo, chrono::Utc::now());
+    let mut answer =
+        interview_coach::store::Answer::new("behavioral/q1-outage/incident".into(), 360, session.started_at);
+    let words: Vec<interview_coach::transcribe::Word> = ["we", "rolled", "back", "first"]
+        .iter()
+        .enumerate()
+        .map(|(i, w)| interview_coach::transcribe::Word {
+            word: format!(" {w}"),
+            start: i as f64 * 0.4,
+            end: i as f64 * 0.4 + 0.3,
+            p: 0.9,
+        })
+        .collect();
+    answer.transcript = Some(interview_coach::transcribe::Transcript {
+        text: "we rolled back first".into(),
+        duration_s: 2.0,
+        segments: Vec::new(),
+        words: words.clone(),
+        no_speech: false,
+        settings: Default::default(),
+    });
+    let answer_id = session.push_answer(answer);
+    store.save(&session).expect("save");
+
+    let mut coach = coach(&data);
+    let summary = coach.session(&session.id).expect("listed").answer(&answer_id).expect("answer").clone();
+    assert!(summary.elided && summary.transcript.as_ref().is_some_and(|t| t.words.is_empty()));
+    // A grade given on the summary is saved without losing the words on disk.
+    coach.edit_session(&session.id, |s| {
+        s.answers[0].grades.insert("ownership".into(), Level::Staff);
+    });
+    coach.want_full(&session.id);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while coach.session(&session.id).is_some_and(|s| s.has_elided()) {
+        assert!(Instant::now() < deadline, "the whole session was never read");
+        coach.wait(Duration::from_millis(20));
+    }
+    coach.flush(Duration::from_secs(10));
+    let full = coach.session(&session.id).expect("session").answer(&answer_id).expect("answer").clone();
+    assert_eq!(full.transcript.as_ref().map(|t| &t.words), Some(&words));
+    assert_eq!(full.grades.get("ownership"), Some(&Level::Staff));
+    let on_disk = store.load(&session.id).expect("load");
+    assert_eq!(on_disk.answers[0].transcript.as_ref().map(|t| &t.words), Some(&words));
+    assert_eq!(on_disk.answers[0].grades.get("ownership"), Some(&Level::Staff));
+}

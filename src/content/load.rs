@@ -948,7 +948,7 @@ signals = ["go-depth"]
     static BUILTIN: LazyLock<Library> = LazyLock::new(Library::builtin);
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
 
         #[test]
         fn arbitrary_text_never_panics(

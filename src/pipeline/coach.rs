@@ -81,6 +81,10 @@ pub enum Job {
     PickFolder {
         title: String,
     },
+    /// The whole session (elided transcripts) read again, for review.
+    ReadSession {
+        id: String,
+    },
 }
 
 /// Everything background work reports, in one type. `Coach::poll` applies
@@ -140,6 +144,10 @@ pub enum AppEvent {
     },
     /// The folder the user picked, if any.
     FolderPicked(Option<PathBuf>),
+    SessionRead {
+        id: String,
+        result: Result<Box<Session>, String>,
+    },
 }
 
 /// What the answer thread needs to finish a take once its transcript is in.
@@ -182,6 +190,8 @@ pub struct Coach {
     /// Takes whose screen was left while they were recording: closed and
     /// saved here as their recorder reports.
     closing: Vec<LiveTake>,
+    /// Sessions whose full copy is being read (`want_full`).
+    reading: Vec<String>,
 }
 
 impl Coach {
@@ -227,12 +237,14 @@ impl Coach {
             devices: None,
             download: None,
             closing: Vec::new(),
+            reading: Vec::new(),
         };
         let store = coach.store.clone();
         coach.spawn(move || {
             // Takes a crash left unfinished are repaired before anything reads them.
             let recoveries = takes::recover_unfinished(&store);
-            let (sessions, problems) = store.load_all();
+            // Summaries: a year of history without every transcript's timed words.
+            let (sessions, problems) = store.load_all_summaries();
             AppEvent::SessionsLoaded { recoveries, sessions, problems }
         });
         coach
@@ -402,6 +414,16 @@ impl Coach {
         self.sessions.iter().find(|s| s.id == id)
     }
 
+    /// Asks for a session's elided transcripts (a review opens it): read in
+    /// the background, once.
+    pub fn want_full(&mut self, id: &str) {
+        let elided = self.session(id).is_some_and(Session::has_elided);
+        if elided && !self.reading.iter().any(|r| r == id) {
+            self.reading.push(id.to_owned());
+            self.run(Job::ReadSession { id: id.to_owned() });
+        }
+    }
+
     /// Changes a session in memory and saves it (on the saver thread).
     pub fn edit_session(&mut self, id: &str, change: impl FnOnce(&mut Session)) {
         if let Some(session) = self.sessions.iter_mut().find(|s| s.id == id) {
@@ -464,6 +486,13 @@ impl Coach {
                 answer_id,
                 result: Player::open(&path).map_err(|e| e.to_string()),
             }),
+            Job::ReadSession { id } => {
+                let store = self.store.clone();
+                self.spawn(move || AppEvent::SessionRead {
+                    result: store.load(&id).map(Box::new).map_err(|e| e.to_string()),
+                    id,
+                })
+            }
             Job::PickFolder { title } => {
                 self.spawn(move || AppEvent::FolderPicked(rfd::FileDialog::new().set_title(title).pick_folder()))
             }
@@ -589,6 +618,7 @@ impl Coach {
                 self.edit_session(&session_id, |session| {
                     if let Some(a) = session.answer_mut(&answer_id) {
                         a.transcript = Some(*transcript);
+                        a.elided = false;
                         a.transcription_error = None;
                         match feedback {
                             Ok(feedback) => a.feedback = Some(*feedback),
@@ -639,6 +669,18 @@ impl Coach {
                         self.load_model(Some(path));
                     }
                     Err(err) => self.error(err),
+                }
+            }
+            AppEvent::SessionRead { id, result } => {
+                self.running_jobs = self.running_jobs.saturating_sub(1);
+                self.reading.retain(|r| r != &id);
+                match result {
+                    Ok(full) => {
+                        if let Some(session) = self.sessions.iter_mut().find(|s| s.id == id) {
+                            session.fill_elided_from(&full);
+                        }
+                    }
+                    Err(err) => self.error(format!("Cannot read session {id}: {err}")),
                 }
             }
             event @ (AppEvent::PlayerOpened { .. } | AppEvent::FolderPicked(_)) => {

@@ -135,9 +135,15 @@ impl Store {
         if lock.is_none() {
             return Err(StoreError::DeletedElsewhere(ours.id.clone()));
         }
-        let merged = match self.read_if_there(&ours.id)? {
-            Some(theirs) if Some(&theirs) != base => merge::three_way(base, ours, &theirs),
-            _ => ours.clone(),
+        let theirs = self.read_if_there(&ours.id)?;
+        // Transcripts this process left on disk go back in before anything is written.
+        let mut ours = ours.clone();
+        if let Some(theirs) = &theirs {
+            ours.fill_elided_from(theirs);
+        }
+        let merged = match theirs {
+            Some(theirs) if Some(&theirs) != base => merge::three_way(base, &ours, &theirs),
+            _ => ours,
         };
         self.write(&merged)?;
         Ok(merged)
@@ -164,10 +170,21 @@ impl Store {
         self.read_if_there(id)?.ok_or_else(|| StoreError::NotFound(id.to_owned()))
     }
 
+    /// Every readable session as a summary (transcripts without their timed
+    /// words: `Session::elide_transcripts`), for history and lists.
+    pub fn load_all_summaries(&self) -> (Vec<Session>, Vec<StoreProblem>) {
+        self.read_all(true)
+    }
+
     /// Every readable session, oldest first, and the problems met on the
     /// way (each with its path and reason). Links are not followed: the
     /// data folder is walked as it is.
     pub fn load_all(&self) -> (Vec<Session>, Vec<StoreProblem>) {
+        self.read_all(false)
+    }
+
+    /// Each session is elided as it is read, so the full set is never in memory.
+    fn read_all(&self, elide: bool) -> (Vec<Session>, Vec<StoreProblem>) {
         let mut sessions = Vec::new();
         let mut problems = Vec::new();
         let entries = match fs::read_dir(&self.root) {
@@ -208,7 +225,12 @@ impl Store {
                 Ok(_) => {}
             }
             match read_session(&path) {
-                Ok(session) => sessions.push(session),
+                Ok(mut session) => {
+                    if elide {
+                        session.elide_transcripts();
+                    }
+                    sessions.push(session);
+                }
                 Err(error) => problems.push(StoreProblem { path, error }),
             }
         }
@@ -345,5 +367,79 @@ mod tests {
         let store = Store::new("/tmp/x");
         assert!(matches!(store.delete("../etc"), Err(StoreError::BadId(_))));
         assert!(matches!(store.load(".."), Err(StoreError::BadId(_))));
+    }
+
+    #[test]
+    fn summaries_leave_timed_words_on_disk_and_saving_one_loses_none() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::new(dir.path());
+        let mut session = sample();
+        let words = crate::analysis::text::timed_words("we rolled back the deploy first", 0.3, 0.25);
+        let transcript = crate::transcribe::Transcript {
+            text: "we rolled back the deploy first".into(),
+            duration_s: 2.0,
+            segments: vec![crate::transcribe::Segment { start: 0.0, end: 2.0, text: "we rolled back".into() }],
+            words: words.clone(),
+            no_speech: false,
+            settings: crate::transcribe::DecodeSettings::default(),
+        };
+        session.answers[0].transcript = Some(transcript.clone());
+        store.save(&session).expect("save");
+
+        let (summaries, _) = store.load_all_summaries();
+        let mut summary = summaries[0].clone();
+        assert!(summary.answers[0].elided);
+        let kept = summary.answers[0].transcript.as_ref().expect("transcript");
+        assert!(kept.words.is_empty() && kept.text.is_empty());
+        // Edited and saved as a summary: the words on disk stay.
+        summary.answers[0].notes = "lead with the rollback".into();
+        let written = store.save_merged(None, &summary).expect("save");
+        assert!(!written.answers[0].elided);
+        let on_disk = store.load(&session.id).expect("load");
+        assert_eq!(on_disk.answers[0].notes, "lead with the rollback");
+        assert_eq!(on_disk.answers[0].transcript.as_ref().map(|t| &t.words), Some(&words));
+        // And a summary filled from the full copy is the full session.
+        summary.fill_elided_from(&on_disk);
+        assert_eq!(summary.answers[0].transcript, on_disk.answers[0].transcript);
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn check(store: &Store, dir: &Path, bytes: &[u8]) {
+            let folder = dir.join("2026-11-01_180000_phone-screen");
+            fs::create_dir_all(&folder).expect("mkdir");
+            fs::write(folder.join(SESSION_FILE), bytes).expect("write");
+            // Never a panic: a session or a reported problem.
+            let (sessions, problems) = store.load_all();
+            assert_eq!(sessions.len() + problems.len(), 1);
+            let _ = store.load("2026-11-01_180000_phone-screen");
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+            #[test]
+            fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+                let dir = tempfile::tempdir().expect("temp dir");
+                check(&Store::new(dir.path()), dir.path(), &bytes);
+            }
+
+            #[test]
+            fn mutated_sessions_never_panic(at in 0usize..4096, len in 0usize..64, byte in any::<u8>(), cut in any::<bool>()) {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let store = Store::new(dir.path());
+                let mut json = serde_json::to_vec_pretty(&sample()).expect("json");
+                let at = at % json.len().max(1);
+                if cut {
+                    let end = (at + len).min(json.len());
+                    json.drain(at..end);
+                } else {
+                    json[at] = byte;
+                }
+                check(&store, dir.path(), &json);
+            }
+        }
     }
 }

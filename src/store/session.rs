@@ -104,6 +104,11 @@ pub struct Answer {
     /// Coding questions: the candidate's scratchpad.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scratchpad: Option<String>,
+    /// In memory only: the transcript's timed words and segments were left
+    /// on disk (a year of history would otherwise hold every word); its text
+    /// is here. Filled in again when the answer is opened or saved.
+    #[serde(skip)]
+    pub elided: bool,
 }
 
 impl Answer {
@@ -126,6 +131,7 @@ impl Answer {
             listen_for_ticks: Vec::new(),
             notes: String::new(),
             scratchpad: None,
+            elided: false,
         }
     }
 
@@ -230,6 +236,48 @@ impl Session {
         let count = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let tag = (nanos ^ std::process::id().wrapping_mul(2_654_435_761) ^ count.wrapping_mul(40_503)) & 0xff_ffff;
         format!("a{}-{tag:06x}", highest + 1)
+    }
+
+    /// Leaves what only a review shows out of this copy: the transcript
+    /// (its text, timed words and segments) and the feedback's lists
+    /// (fillers and pauses with their times, advice, ...). The numbers that
+    /// history, trends and lists use stay.
+    pub fn elide_transcripts(&mut self) {
+        for answer in &mut self.answers {
+            let Some(t) = &mut answer.transcript else { continue };
+            t.text = String::new();
+            t.words = Vec::new();
+            t.segments = Vec::new();
+            if let Some(f) = &mut answer.feedback {
+                f.fillers.items = Vec::new();
+                f.pace = Vec::new();
+                f.pauses.items = Vec::new();
+                f.numbers = Vec::new();
+                f.tradeoffs = Vec::new();
+                f.hedges = Vec::new();
+                f.repetitions = Vec::new();
+                f.red_flags = Vec::new();
+                f.advice = Vec::new();
+            }
+            answer.elided = true;
+        }
+    }
+
+    pub fn has_elided(&self) -> bool {
+        self.answers.iter().any(|a| a.elided)
+    }
+
+    /// Puts back what `elide_transcripts` left out, from a full copy of the
+    /// session (an elided answer's transcript and feedback are never changed
+    /// here: a new transcript replaces both and ends the elision).
+    pub fn fill_elided_from(&mut self, full: &Session) {
+        for answer in self.answers.iter_mut().filter(|a| a.elided) {
+            if let Some(source) = full.answer(&answer.id) {
+                answer.transcript = source.transcript.clone();
+                answer.feedback = source.feedback.clone();
+                answer.elided = false;
+            }
+        }
     }
 
     pub fn answer(&self, id: &str) -> Option<&Answer> {

@@ -83,6 +83,7 @@ impl AnswerPanel {
         if let Some(err) = self.failed.take() {
             core.error(err);
         }
+        core.want_full(session_id);
         let Some(answer) = core.session(session_id).and_then(|s| s.answers.get(answer_index)).cloned() else { return };
         let answer_id = answer.id.clone();
         let Some(q) = core.library.question(&answer.question_id) else {
@@ -138,6 +139,12 @@ impl AnswerPanel {
                 }
             });
             match (&answer.transcript, core.is_transcribing(session_id, &answer_id)) {
+                (Some(_), _) if answer.elided => {
+                    ui.horizontal(|ui| {
+                        ui.spinner();
+                        ui.label("reading the transcript…");
+                    });
+                }
                 (Some(transcript), _) => {
                     if let Some(t) = widgets::transcript_words(ui, transcript, answer.feedback.as_ref(), playhead) {
                         self.play(core, session_id, &answer_id, Some(t));
@@ -238,6 +245,7 @@ impl Review {
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, core: &mut Coach) -> Option<Navigate> {
+        core.want_full(&self.session_id);
         let Some(session) = core.session(&self.session_id).cloned() else {
             ui.label("This session no longer exists.");
             return Some(Navigate::Home);
@@ -252,7 +260,9 @@ impl Review {
                 ))
                 .heading(),
             );
-            if ui.button("Export Markdown report").clicked() {
+            // (Not before the whole session is read: the report quotes the transcripts.)
+            let export_button = egui::Button::new("Export Markdown report");
+            if ui.add_enabled(!session.has_elided(), export_button).clicked() {
                 export(core, &session);
             }
             if ui.button("Transcribe all again").clicked() {
