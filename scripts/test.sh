@@ -28,6 +28,8 @@ cargo test --release --locked --no-fail-fast --lib --bins --tests "$@" 2>&1 | te
 # The release binary opens its real window under Xvfb.
 smoke_passed=0 smoke_failed=0
 if scripts/smoke.sh; then smoke_passed=1; else smoke_failed=1; status=1; fi
+# The Debian package: built, installed, started, removed (data kept).
+if scripts/package-test.sh; then smoke_passed=$((smoke_passed + 1)); else smoke_failed=$((smoke_failed + 1)); status=1; fi
 
 # One closing line for the whole suite.
 awk -v sp="$smoke_passed" -v sf="$smoke_failed" '

@@ -47,4 +47,14 @@ impl DataDir {
     pub fn settings_file(&self) -> PathBuf {
         self.root.join("settings.json")
     }
+
+    /// Can sessions and settings be saved here? Creates the folder and
+    /// writes (and removes) a small file: a read-only mount or a folder of
+    /// another user fails here, at start, rather than at the first save.
+    pub fn check_writable(&self) -> std::io::Result<()> {
+        crate::util::atomic::create_private_dir(&self.root)?;
+        let probe = self.root.join(format!(".write-test-{}", std::process::id()));
+        std::fs::write(&probe, b"ok")?;
+        std::fs::remove_file(&probe)
+    }
 }

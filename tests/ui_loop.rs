@@ -194,7 +194,10 @@ fn screens_work_without_a_model_or_microphone_and_report_bad_files() {
     settle_checked(&mut h);
     h.get_by_label("Start Mock 1 — Technical Phone Screen");
     h.get_by_label("Start Mock 2 — System Design");
-    h.get_by_label_contains("First run: choose a transcription model");
+    h.get_by_label_contains("Before your first answer");
+    // The first-run card offers both checks: the model and the microphone.
+    h.get_by_label("Open Settings");
+    h.get_by_label("Test the microphone");
     h.get_by_label_contains("Skipped a session");
     h.get_by_label_contains("mine.toml");
 
@@ -227,4 +230,19 @@ fn screens_work_without_a_model_or_microphone_and_report_bad_files() {
     h.get_by_label("Scratchpad (saved with the answer)");
     settle_checked(&mut h);
     assert!(h.query_by_label_contains("func NewLimiter").is_none());
+}
+
+#[test]
+fn an_unwritable_data_folder_is_said_and_the_mocks_still_show() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // A folder that cannot be made (its parent is a file), as a read-only
+    // mount or another user's folder would be: the app says so and runs.
+    let file = dir.path().join("not-a-folder");
+    std::fs::write(&file, b"").expect("write");
+    let mut h = harness(&file.join("data"));
+    step_until(&mut h, "the sessions to be read", Duration::from_secs(10), |app| app.core.sessions_loaded());
+    settle(&mut h);
+    h.get_by_label_contains("cannot be written");
+    h.get_by_label("Start Mock 1 — Technical Phone Screen");
+    h.get_by_label("Start Mock 3 — Behavioral & Leadership");
 }

@@ -192,6 +192,8 @@ pub struct Coach {
     closing: Vec<LiveTake>,
     /// Sessions whose full copy is being read (`want_full`).
     reading: Vec<String>,
+    /// Why the data folder cannot be written, if it cannot (said at start).
+    data_problem: Option<String>,
 }
 
 impl Coach {
@@ -209,6 +211,16 @@ impl Coach {
         }
         if let Some(problem) = settings_problem {
             note(problem.to_string(), true);
+        }
+        let data_problem = data.check_writable().err().map(|err| {
+            format!(
+                "The data folder {} cannot be written ({err}): sessions, recordings and settings cannot be saved. \
+                 Fix its permissions, or start with --data-dir DIR (or INTERVIEW_COACH_DATA_DIR) on a writable disk.",
+                data.root().display()
+            )
+        });
+        if let Some(problem) = &data_problem {
+            note(problem.clone(), true);
         }
         let (events_tx, events_rx) = mpsc::channel();
         let (transcriber, transcriber_events) = Transcriber::start(worker_exe, settings.threads(), Arc::new(|| {}));
@@ -238,6 +250,7 @@ impl Coach {
             download: None,
             closing: Vec::new(),
             reading: Vec::new(),
+            data_problem,
         };
         let store = coach.store.clone();
         coach.spawn(move || {
@@ -248,6 +261,11 @@ impl Coach {
             AppEvent::SessionsLoaded { recoveries, sessions, problems }
         });
         coach
+    }
+
+    /// Why the data folder cannot be written, when it cannot.
+    pub fn data_problem(&self) -> Option<&str> {
+        self.data_problem.as_deref()
     }
 
     pub fn store(&self) -> &Store {

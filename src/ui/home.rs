@@ -3,6 +3,7 @@
 
 use eframe::egui::{self, RichText};
 
+use super::mic_test::MicTest;
 use super::practice::PracticeScreen;
 use super::widgets::{WARN, rich_line};
 use super::{Coach, Navigate};
@@ -11,11 +12,12 @@ use crate::store::{Mode, history};
 
 pub struct Home {
     mode: Mode,
+    mic_test: MicTest,
 }
 
 impl Default for Home {
     fn default() -> Home {
-        Home { mode: Mode::Solo }
+        Home { mode: Mode::Solo, mic_test: MicTest::default() }
     }
 }
 
@@ -27,13 +29,22 @@ impl Home {
             ui.label(&core.library.guide.summary);
             ui.add_space(6.0);
 
-            if core.model().info.is_none() && !core.model().loading {
+            // First run (no model yet, or nothing practised): check that both
+            // the model and the microphone work before the first answer.
+            let no_model = core.model().info.is_none() && !core.model().loading;
+            if no_model || (core.sessions_loaded() && core.sessions().is_empty()) {
                 ui.group(|ui| {
-                    ui.label(RichText::new("First run: choose a transcription model").strong().color(WARN));
-                    ui.label("Answers are transcribed on this computer with whisper. Download a model (base.en is recommended) or import a faster-whisper model in Settings. You can record without one and transcribe later.");
-                    if ui.button("Open Settings").clicked() {
-                        go = Some(Navigate::Settings);
+                    ui.label(RichText::new("Before your first answer").strong().color(WARN));
+                    if no_model {
+                        ui.label("Answers are transcribed on this computer with whisper. Download a model (base.en is recommended) or import a faster-whisper model in Settings. You can record without one and transcribe later.");
+                        if ui.button("Open Settings").clicked() {
+                            go = Some(Navigate::Settings);
+                        }
+                    } else if let Some(info) = &core.model().info {
+                        ui.label(format!("Transcription model: {} — ready.", info.describe()));
                     }
+                    ui.label("Check the microphone: the meter should move when you speak.");
+                    self.mic_test.ui(ui, core);
                 });
             }
 

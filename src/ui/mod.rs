@@ -4,6 +4,7 @@
 //! workers, which report `AppEvent`s and ask for a repaint.
 
 mod home;
+mod mic_test;
 mod practice;
 mod progress;
 mod review;
@@ -24,6 +25,7 @@ pub fn run_app(data: DataDir) -> Result<()> {
         viewport: egui::ViewportBuilder::default()
             .with_title("interview-coach")
             .with_app_id("interview-coach")
+            .with_icon(window_icon())
             .with_inner_size([1180.0, 800.0])
             .with_min_inner_size([760.0, 520.0]),
         ..Default::default()
@@ -101,6 +103,10 @@ impl App {
         let repaint = ctx.clone();
         let notify: Notify = std::sync::Arc::new(move || repaint.request_repaint());
         let mut core = Coach::new(data, notify, worker_exe);
+        // Said in the window (a notice) and on stderr, for a launcher's log.
+        if let Some(problem) = core.data_problem() {
+            eprintln!("warning: {problem}");
+        }
         ctx.set_theme(if core.settings.dark_mode { egui::Theme::Dark } else { egui::Theme::Light });
         core.load_model(None);
         App { core, screen: Screen::Home(home::Home::default()), pending_screen: None }
@@ -225,6 +231,12 @@ impl eframe::App for App {
         }
         self.core.flush(std::time::Duration::from_secs(5));
     }
+}
+
+/// The app's icon (the same as the launcher's), for the window.
+fn window_icon() -> egui::IconData {
+    let png = include_bytes!("../../assets/icons/hicolor/256x256/apps/interview-coach.png");
+    eframe::icon_data::from_png_bytes(png).unwrap_or_default()
 }
 
 /// DejaVu Sans as the last fallback: the scripts use arrows and symbols

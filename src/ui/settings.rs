@@ -7,25 +7,18 @@ use std::sync::atomic::Ordering;
 
 use eframe::egui::{self, RichText};
 
-use super::widgets::{self, BAD, GOOD, WARN};
+use super::mic_test::MicTest;
+use super::widgets::{BAD, GOOD, WARN};
 use super::{Coach, Navigate};
-use crate::audio::capture::{CaptureEvent, Level, RecordOptions, Recorder, Source};
-use crate::audio::wav::TakeMarker;
 use crate::model::{catalog as models, ggml};
 use crate::pipeline::{AppEvent, Job};
-
-struct MicTest {
-    recorder: Recorder,
-    level: Option<Level>,
-    _dir: tempfile::TempDir,
-}
 
 #[derive(Default)]
 pub struct SettingsScreen {
     import_dir: String,
     custom_file: String,
     devices_asked: bool,
-    mic_test: Option<MicTest>,
+    mic_test: MicTest,
     fillers: Option<String>,
     /// The models folder, validated once (not every frame); refreshed after
     /// a download, or when the model in use changes (an import).
@@ -228,50 +221,7 @@ impl SettingsScreen {
         if ui.button("Refresh devices").clicked() {
             core.run(Job::ListDevices);
         }
-        ui.horizontal(|ui| match &mut self.mic_test {
-            None => {
-                if ui.button("Test the microphone").clicked() {
-                    self.start_mic_test(core);
-                }
-            }
-            Some(test) => {
-                let mut failed = None;
-                while let Ok(event) = test.recorder.events.try_recv() {
-                    match event {
-                        CaptureEvent::Level(level) => test.level = Some(level),
-                        CaptureEvent::FailedToStart(err) | CaptureEvent::Finished(Err((_, err))) => failed = Some(err),
-                        _ => {}
-                    }
-                }
-                widgets::level_meter(ui, test.level.as_ref());
-                let stop = ui.button("Stop the test").clicked();
-                ui.ctx().request_repaint_after(std::time::Duration::from_millis(50));
-                if let Some(err) = failed {
-                    core.error(err);
-                    self.mic_test = None;
-                } else if stop {
-                    self.mic_test = None;
-                }
-            }
-        });
-    }
-
-    fn start_mic_test(&mut self, core: &mut Coach) {
-        let Ok(dir) = tempfile::tempdir() else {
-            core.error("Cannot create a temporary folder for the test.");
-            return;
-        };
-        let recorder = Recorder::start(
-            RecordOptions {
-                source: Source::Device(core.settings.input_device.clone()),
-                out: dir.path().join("mic-test.wav"),
-                marker: TakeMarker { started_at: chrono::Utc::now(), ..Default::default() },
-                max_seconds: Some(120.0),
-                sink: None,
-            },
-            core.notify(),
-        );
-        self.mic_test = Some(MicTest { recorder, level: None, _dir: dir });
+        self.mic_test.ui(ui, core);
     }
 
     fn feedback_section(&mut self, ui: &mut egui::Ui, core: &mut Coach) {
