@@ -655,7 +655,9 @@ fn record_answer(
         bail!("the recorder stopped without a result")
     };
     if transcribe.is_some() {
-        while practice.state(&coach) == TakeState::Transcribing {
+        // Generous: a big model on one thread takes a while; never forever.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs_f64(120.0 + 10.0 * duration_s);
+        while practice.state(&coach) == TakeState::Transcribing && std::time::Instant::now() < deadline {
             coach.wait(std::time::Duration::from_millis(100));
         }
     }
@@ -676,12 +678,26 @@ fn record_answer(
             println!("{}: {duration_s:.2} s", data.sessions().join(&session_id).join(path).display());
         }
     }
-    print_notices(&mut coach);
+    // The capture's own error and warning are said once, below.
+    let said = [error.as_deref(), warning.as_deref()];
+    for notice in coach.take_notices() {
+        if !said.contains(&Some(notice.text.as_str())) {
+            eprintln!("{}{}", if notice.error { "warning: " } else { "" }, notice.text);
+        }
+    }
+    if let Some(err) = &coach.model().error
+        && transcribe.is_some()
+    {
+        eprintln!("warning: the model could not be loaded: {err}");
+    }
     if let Some(warning) = warning {
         eprintln!("warning: {warning}");
     }
     if let Some(err) = error {
         bail!("{err}");
+    }
+    if coach.save_failures() > 0 {
+        bail!("the session could not be saved (see the warnings above); the recording is kept on disk");
     }
     if transcribe.is_some() && answer.as_ref().is_none_or(|(_, a)| a.transcription_error.is_some()) {
         return Ok(ExitCode::FAILURE);

@@ -206,3 +206,41 @@ fn history_is_held_as_summaries_and_a_review_reads_the_whole_answer() {
     assert_eq!(on_disk.answers[0].transcript.as_ref().map(|t| &t.words), Some(&words));
     assert_eq!(on_disk.answers[0].grades.get("ownership"), Some(&Level::Staff));
 }
+
+#[test]
+fn the_app_saving_a_session_keeps_what_another_program_wrote_to_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let store = Store::new(data.join("sessions"));
+    let mut session = interview_coach::store::Session::new("behavioral", None, Mode::Solo, chrono::Utc::now());
+    let answer = interview_coach::store::Answer::new("behavioral/q1-outage/incident".into(), 360, session.started_at);
+    let answer_id = session.push_answer(answer);
+    store.save(&session).expect("save");
+
+    let mut coach = coach(&data);
+    // While the app is open, the CLI grades the answer and adds another.
+    store
+        .update(&session.id, |s| {
+            s.answers[0].grades.insert("communication".into(), Level::Staff);
+            let extra =
+                interview_coach::store::Answer::new("behavioral/q2-conflict/disagreement".into(), 360, s.started_at);
+            s.push_answer(extra);
+        })
+        .expect("update");
+    // The app then edits the same answer, from its older copy.
+    coach.edit_session(&session.id, |s| {
+        if let Some(a) = s.answer_mut(&answer_id) {
+            a.notes = "start with the customer impact".into();
+        }
+    });
+    coach.flush(Duration::from_secs(10));
+    let on_disk = store.load(&session.id).expect("load");
+    assert_eq!(on_disk.answers.len(), 2, "their answer is kept");
+    let merged = on_disk.answer(&answer_id).expect("answer");
+    assert_eq!(merged.notes, "start with the customer impact");
+    assert_eq!(merged.grades.get("communication"), Some(&Level::Staff), "their grade is kept");
+    // And the app shows both.
+    let shown = coach.session(&session.id).expect("session");
+    assert_eq!(shown.answers.len(), 2);
+    assert_eq!(shown.answer(&answer_id).and_then(|a| a.grades.get("communication")), Some(&Level::Staff));
+}

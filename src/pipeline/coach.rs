@@ -190,8 +190,12 @@ pub struct Coach {
     /// Takes whose screen was left while they were recording: closed and
     /// saved here as their recorder reports.
     closing: Vec<LiveTake>,
-    /// Sessions whose full copy is being read (`want_full`).
+    /// Sessions whose full copy was asked for (`want_full`), once each.
     reading: Vec<String>,
+    /// ... and those still being read.
+    read_pending: Vec<String>,
+    /// Saves that failed since the start (the CLI's exit code says so).
+    save_failures: usize,
     /// Why the data folder cannot be written, if it cannot (said at start).
     data_problem: Option<String>,
 }
@@ -250,6 +254,8 @@ impl Coach {
             download: None,
             closing: Vec::new(),
             reading: Vec::new(),
+            read_pending: Vec::new(),
+            save_failures: 0,
             data_problem,
         };
         let store = coach.store.clone();
@@ -261,6 +267,11 @@ impl Coach {
             AppEvent::SessionsLoaded { recoveries, sessions, problems }
         });
         coach
+    }
+
+    /// How many saves failed since the start.
+    pub fn save_failures(&self) -> usize {
+        self.save_failures
     }
 
     /// Why the data folder cannot be written, when it cannot.
@@ -436,10 +447,16 @@ impl Coach {
     /// the background, once.
     pub fn want_full(&mut self, id: &str) {
         let elided = self.session(id).is_some_and(Session::has_elided);
+        // Once per session: a failed read is said once, not retried every frame.
         if elided && !self.reading.iter().any(|r| r == id) {
             self.reading.push(id.to_owned());
             self.run(Job::ReadSession { id: id.to_owned() });
         }
+    }
+
+    /// Is the session's full copy still being read (`want_full`)?
+    pub fn is_reading(&self, id: &str) -> bool {
+        self.read_pending.iter().any(|r| r == id)
     }
 
     /// Changes a session in memory and saves it (on the saver thread).
@@ -447,6 +464,16 @@ impl Coach {
         if let Some(session) = self.sessions.iter_mut().find(|s| s.id == id) {
             change(session);
             self.save(id);
+        }
+    }
+
+    /// A session just read from disk, held here from now on (not saved:
+    /// it is what the disk has, and the base of its first merge).
+    pub fn hold_loaded(&mut self, session: Session) {
+        let _ = self.saver.send(SaverJob::Known(vec![session.clone()]));
+        match self.sessions.iter_mut().find(|s| s.id == session.id) {
+            Some(existing) => *existing = session,
+            None => self.sessions.push(session),
         }
     }
 
@@ -505,6 +532,7 @@ impl Coach {
                 result: Player::open(&path).map_err(|e| e.to_string()),
             }),
             Job::ReadSession { id } => {
+                self.read_pending.push(id.clone());
                 let store = self.store.clone();
                 self.spawn(move || AppEvent::SessionRead {
                     result: store.load(&id).map(Box::new).map_err(|e| e.to_string()),
@@ -591,6 +619,7 @@ impl Coach {
             AppEvent::Saved { session_id, result, merged } => {
                 self.running_jobs = self.running_jobs.saturating_sub(1);
                 if let Err(err) = result {
+                    self.save_failures += 1;
                     self.error(format!("Could not save session {session_id}: {err}"));
                 }
                 // Another program changed the session: its changes join ours
@@ -691,7 +720,7 @@ impl Coach {
             }
             AppEvent::SessionRead { id, result } => {
                 self.running_jobs = self.running_jobs.saturating_sub(1);
-                self.reading.retain(|r| r != &id);
+                self.read_pending.retain(|r| r != &id);
                 match result {
                     Ok(full) => {
                         if let Some(session) = self.sessions.iter_mut().find(|s| s.id == id) {
@@ -733,6 +762,7 @@ impl Coach {
         for problem in problems {
             self.error(format!("Skipped a session: {}", problem.error));
         }
+        let _ = self.saver.send(SaverJob::Known(loaded.clone()));
         let started_meanwhile = std::mem::take(&mut self.sessions);
         let deleted = std::mem::take(&mut self.deleted_while_loading);
         self.sessions = merge_loaded(loaded, started_meanwhile, &deleted);
@@ -757,11 +787,15 @@ impl Coach {
     /// done, applying what arrives: at exit, and at the end of a CLI command.
     pub fn flush(&mut self, limit: Duration) {
         let deadline = Instant::now() + limit;
-        while (self.running_jobs > 0 || self.has_pending_takes() || !self.closing.is_empty())
-            && Instant::now() < deadline
-        {
-            let left = deadline.saturating_duration_since(Instant::now());
-            self.wait(left.min(Duration::from_millis(50)));
+        loop {
+            // What is already reported is applied first (a result sent just
+            // before its take stopped counting as pending is in the channel).
+            self.poll();
+            let idle = self.running_jobs == 0 && !self.has_pending_takes() && self.closing.is_empty();
+            if idle || Instant::now() >= deadline {
+                break;
+            }
+            self.wait(Duration::from_millis(50));
         }
         for notice in self.notices.iter().filter(|n| n.error) {
             log::error!("{}", notice.text);
@@ -791,19 +825,20 @@ fn spawn_answer_thread(
     let spawned = std::thread::Builder::new().name("answers".into()).spawn(move || {
         let take_job = |key: TakeKey| pending.lock().ok().and_then(|mut p| p.remove(&key));
         for event in transcriber {
+            let mut finished = None;
             let event = match event {
                 service::Event::ModelLoaded(info) => AppEvent::ModelLoaded(info),
                 service::Event::ModelFailed(err) => AppEvent::ModelFailed(err),
                 service::Event::Partial { key, text } => AppEvent::LiveText { key, text },
                 service::Event::Done { key, transcript } => {
-                    // Peek first: the take stays "transcribing" while it is analysed.
+                    // The take stays "transcribing" until its result is sent.
                     let job = pending.lock().ok().and_then(|p| p.get(&key).cloned());
                     let Some(job) = job else { continue };
                     let feedback =
                         answer::feedback(&transcript, job.wav.as_deref(), job.question.as_ref(), &job.config)
                             .map(Box::new)
                             .map_err(|e| format!("{e:#}"));
-                    take_job(key);
+                    finished = Some(key);
                     AppEvent::Transcribed {
                         key,
                         session_id: job.session_id,
@@ -813,11 +848,19 @@ fn spawn_answer_thread(
                     }
                 }
                 service::Event::Failed { key, error } => {
-                    let Some(job) = take_job(key) else { continue };
+                    let job = pending.lock().ok().and_then(|p| p.get(&key).cloned());
+                    let Some(job) = job else { continue };
+                    finished = Some(key);
                     AppEvent::TranscriptionFailed { key, session_id: job.session_id, answer_id: job.answer_id, error }
                 }
             };
-            if out.send(event).is_err() {
+            let sent = out.send(event);
+            // Only now is the take no longer pending: whoever waits for it
+            // (the CLI, `flush`) finds its result in the channel.
+            if let Some(key) = finished {
+                take_job(key);
+            }
+            if sent.is_err() {
                 break;
             }
             notify();
@@ -832,6 +875,8 @@ fn spawn_answer_thread(
 enum SaverJob {
     Save(Box<Session>),
     Delete(String),
+    /// Sessions as read from disk: the base of their first merge.
+    Known(Vec<Session>),
 }
 
 /// One thread writes session files, in order, so a newer state is never
@@ -849,15 +894,22 @@ fn spawn_saver(store: Store, out: Sender<AppEvent>, notify: Notify) -> Sender<Sa
                     AppEvent::Saved { session_id: session.id.clone(), result: Ok(()), merged: None }
                 }
                 SaverJob::Save(session) => match store.save_merged(written.get(&session.id), &session) {
-                    Ok(result) => {
-                        let merged = (result != *session).then(|| (session.clone(), Box::new(result.clone())));
-                        written.insert(session.id.clone(), result);
+                    Ok(saved) => {
+                        let merged = (saved.written != saved.sent)
+                            .then(|| (Box::new(saved.sent.clone()), Box::new(saved.written)));
+                        written.insert(session.id.clone(), saved.sent);
                         AppEvent::Saved { session_id: session.id.clone(), result: Ok(()), merged }
                     }
                     Err(err) => {
                         AppEvent::Saved { session_id: session.id.clone(), result: Err(err.to_string()), merged: None }
                     }
                 },
+                SaverJob::Known(sessions) => {
+                    for session in sessions {
+                        written.entry(session.id.clone()).or_insert(session);
+                    }
+                    continue;
+                }
                 SaverJob::Delete(session_id) => {
                     let result = store.delete(&session_id).map_err(|e| e.to_string());
                     if result.is_ok() {

@@ -147,22 +147,33 @@ impl LiveTake {
                     self.close(coach, take.duration_s, None, take.dropped_warning(), events);
                     return true;
                 }
-                CaptureEvent::Finished(Err((take, err))) => {
+                CaptureEvent::Finished(Err((take, err))) if self.started.is_some() || take.duration_s > 0.0 => {
                     self.close(coach, take.duration_s, Some(err.to_string()), take.dropped_warning(), events);
                     return true;
                 }
+                // A device that opened but never sent audio: nothing was
+                // recorded, so nothing is kept (its empty file goes too).
+                CaptureEvent::Finished(Err((take, err))) => {
+                    let _ = std::fs::remove_file(&take.path);
+                    self.abandon(coach, &err.to_string(), events);
+                    return true;
+                }
                 CaptureEvent::FailedToStart(err) => {
-                    // The take never started: its answer goes, with the reason shown.
-                    let answer_id = self.answer_id.clone();
-                    coach.edit_session(&self.session_id, |s| s.answers.retain(|a| a.id != answer_id));
-                    coach.forget_take(self.key);
-                    let message = format!("Cannot record: {err}");
-                    coach.error(&message);
-                    events.push(PracticeEvent::FailedToStart(message));
+                    self.abandon(coach, &err.to_string(), events);
                     return true;
                 }
             }
         }
+    }
+
+    /// The take never started: its answer goes, with the reason shown.
+    fn abandon(&mut self, coach: &mut Coach, reason: &str, events: &mut Vec<PracticeEvent>) {
+        let answer_id = self.answer_id.clone();
+        coach.edit_session(&self.session_id, |s| s.answers.retain(|a| a.id != answer_id));
+        coach.forget_take(self.key);
+        let message = format!("Cannot record: {reason}");
+        coach.error(&message);
+        events.push(PracticeEvent::FailedToStart(message));
     }
 
     /// The take is on disk: its length and why it stopped are saved.
@@ -233,6 +244,8 @@ pub struct Practice {
     scratchpad: String,
     ticks: Vec<bool>,
     options: TakeOptions,
+    /// Events from commands (a take that could not even be set up), for `poll`.
+    events: Vec<PracticeEvent>,
 }
 
 impl Practice {
@@ -274,7 +287,7 @@ impl Practice {
                 None => {
                     let session = coach.store().load(id)?;
                     let id = session.id.clone();
-                    coach.put_session(session);
+                    coach.hold_loaded(session);
                     id
                 }
             },
@@ -300,6 +313,7 @@ impl Practice {
             scratchpad: String::new(),
             ticks: Vec::new(),
             options: TakeOptions { source, ..TakeOptions::default() },
+            events: Vec::new(),
         };
         practice.enter_question(coach);
         practice
@@ -425,7 +439,7 @@ impl Practice {
 
     /// Applies what the recorder reported.
     pub fn poll(&mut self, coach: &mut Coach) -> Vec<PracticeEvent> {
-        let mut events = Vec::new();
+        let mut events = std::mem::take(&mut self.events);
         let Some(take) = self.take.as_mut() else { return events };
         if take.poll(coach, &mut events) {
             self.take = None;
@@ -483,7 +497,12 @@ impl Practice {
         let planned = takes::new_answer(coach.store(), &mut session, &qid, budget, chrono::Utc::now());
         let (index, wav_path, marker) = match planned {
             Ok(planned) => planned,
-            Err(err) => return coach.error(format!("Cannot start recording: {err}")),
+            Err(err) => {
+                let message = format!("Cannot start recording: {err}");
+                coach.error(&message);
+                self.events.push(PracticeEvent::FailedToStart(message));
+                return;
+            }
         };
         let answer_id = session.answers[index].id.clone();
         coach.put_session(session);

@@ -126,27 +126,39 @@ impl Store {
 
     /// Saves this process's copy of a session without losing what another
     /// process wrote since: under the session's lock, the copy on disk is
-    /// read and merged with ours (`base`: what this process last read or
-    /// wrote, `None` if nothing). Returns what was written. A session that
-    /// was saved here before and is gone from disk was deleted elsewhere: it
-    /// is not brought back.
-    pub fn save_merged(&self, base: Option<&Session>, ours: &Session) -> Result<Session, StoreError> {
-        let lock = self.lock(&ours.id, base.is_none())?;
-        if lock.is_none() {
-            return Err(StoreError::DeletedElsewhere(ours.id.clone()));
-        }
+    /// read and merged with ours (`base`: what this process last sent, `None`
+    /// for a session it never read or wrote). A session this process knew
+    /// that is gone from disk was deleted elsewhere: it is not brought back.
+    pub fn save_merged(&self, base: Option<&Session>, ours: &Session) -> Result<MergedSave, StoreError> {
+        let deleted = || StoreError::DeletedElsewhere(ours.id.clone());
+        let _lock = self.lock(&ours.id, base.is_none())?.ok_or_else(deleted)?;
         let theirs = self.read_if_there(&ours.id)?;
-        // Transcripts this process left on disk go back in before anything is written.
+        if theirs.is_none() && base.is_some() {
+            return Err(deleted());
+        }
+        // What this process left on disk (elided transcripts) goes back in
+        // before anything is compared or written.
         let mut ours = ours.clone();
+        let mut base = base.cloned();
         if let Some(theirs) = &theirs {
             ours.fill_elided_from(theirs);
+            if let Some(base) = &mut base {
+                base.fill_elided_from(theirs);
+            }
         }
-        let merged = match theirs {
-            Some(theirs) if Some(&theirs) != base => merge::three_way(base, &ours, &theirs),
-            _ => ours,
+        let mut written = match &theirs {
+            Some(theirs) if Some(theirs) != base.as_ref() => merge::three_way(base.as_ref(), &ours, theirs),
+            _ => ours.clone(),
         };
-        self.write(&merged)?;
-        Ok(merged)
+        // An answer still elided was deleted elsewhere and edited here: kept,
+        // without the transcript that no longer exists anywhere.
+        for answer in written.answers.iter_mut().filter(|a| a.elided) {
+            answer.transcript = None;
+            answer.feedback = None;
+            answer.elided = false;
+        }
+        self.write(&written)?;
+        Ok(MergedSave { written, sent: ours })
     }
 
     /// Changes a session on disk as one read-modify-write under its lock.
@@ -242,7 +254,8 @@ impl Store {
     /// another running process is recording into is refused, not deleted.
     pub fn delete(&self, id: &str) -> Result<(), StoreError> {
         let dir = self.session_dir(id)?;
-        if self.read_if_there(id)?.is_none() {
+        // (A damaged session file can be deleted too: it is not parsed.)
+        if fs::symlink_metadata(dir.join(SESSION_FILE)).is_err() {
             return Err(StoreError::NotFound(id.to_owned()));
         }
         let _lock = self.lock(id, false)?.ok_or_else(|| StoreError::NotFound(id.to_owned()))?;
@@ -251,6 +264,16 @@ impl Store {
         }
         fs::remove_dir_all(&dir).map_err(|source| StoreError::Write { path: dir, source })
     }
+}
+
+/// What `save_merged` did.
+#[derive(Debug, Clone)]
+pub struct MergedSave {
+    /// What is on disk now.
+    pub written: Session,
+    /// Our copy as it was sent (elided transcripts filled in): the base of
+    /// the next merge, so that what another process wrote since is seen.
+    pub sent: Session,
 }
 
 /// The lock file inside each session folder.
@@ -393,14 +416,52 @@ mod tests {
         assert!(kept.words.is_empty() && kept.text.is_empty());
         // Edited and saved as a summary: the words on disk stay.
         summary.answers[0].notes = "lead with the rollback".into();
-        let written = store.save_merged(None, &summary).expect("save");
-        assert!(!written.answers[0].elided);
+        let saved = store.save_merged(None, &summary).expect("save");
+        assert!(!saved.written.answers[0].elided);
         let on_disk = store.load(&session.id).expect("load");
         assert_eq!(on_disk.answers[0].notes, "lead with the rollback");
         assert_eq!(on_disk.answers[0].transcript.as_ref().map(|t| &t.words), Some(&words));
         // And a summary filled from the full copy is the full session.
         summary.fill_elided_from(&on_disk);
         assert_eq!(summary.answers[0].transcript, on_disk.answers[0].transcript);
+    }
+
+    #[test]
+    fn a_second_save_built_before_the_first_merged_keeps_their_answer() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::new(dir.path());
+        let session = sample();
+        store.save(&session).expect("save");
+        // Another process adds an answer.
+        store
+            .update(&session.id, |s| {
+                s.push_answer(Answer::new("behavioral/s/theirs".into(), 60, Utc::now()));
+            })
+            .expect("update");
+        // Two saves of ours, both built before the first came back.
+        let mut first = session.clone();
+        first.reflection = "one".into();
+        let mut second = first.clone();
+        second.reflection = "two".into();
+        let saved = store.save_merged(Some(&session), &first).expect("first");
+        assert_eq!(saved.written.answers.len(), 2);
+        store.save_merged(Some(&saved.sent), &second).expect("second");
+        let on_disk = store.load(&session.id).expect("load");
+        assert_eq!(on_disk.answers.len(), 2, "their answer is kept");
+        assert_eq!(on_disk.reflection, "two");
+    }
+
+    #[test]
+    fn a_damaged_session_can_be_deleted_and_a_deleted_one_is_not_brought_back() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::new(dir.path());
+        let session = sample();
+        store.save(&session).expect("save");
+        let saved = store.save_merged(Some(&session), &session).expect("save");
+        fs::write(dir.path().join(&session.id).join(SESSION_FILE), b"{ broken").expect("write");
+        store.delete(&session.id).expect("a damaged session can be deleted");
+        assert!(matches!(store.save_merged(Some(&saved.sent), &session), Err(StoreError::DeletedElsewhere(_))));
+        assert!(!dir.path().join(&session.id).exists(), "not brought back");
     }
 
     mod properties {

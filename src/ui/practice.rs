@@ -286,8 +286,9 @@ impl PracticeScreen {
         });
 
         if let Some(command) = command {
-            if matches!(command, PracticeCommand::Toggle | PracticeCommand::Finish) {
-                // The scratchpad goes with the take it was written for.
+            if !matches!(command, PracticeCommand::Scratchpad(_) | PracticeCommand::Ticks(_)) {
+                // The scratchpad goes with the answer it was written for
+                // (before a take starts, a move, or the end).
                 self.practice.handle(core, PracticeCommand::Scratchpad(self.scratchpad.clone()));
             }
             if matches!(command, PracticeCommand::Toggle) && !live {

@@ -139,11 +139,14 @@ impl AnswerPanel {
                 }
             });
             match (&answer.transcript, core.is_transcribing(session_id, &answer_id)) {
-                (Some(_), _) if answer.elided => {
+                (Some(_), _) if answer.elided && core.is_reading(session_id) => {
                     ui.horizontal(|ui| {
                         ui.spinner();
                         ui.label("reading the transcript…");
                     });
+                }
+                (Some(_), _) if answer.elided => {
+                    ui.colored_label(WARN, "The transcript could not be read from disk (see the message below).");
                 }
                 (Some(transcript), _) => {
                     if let Some(t) = widgets::transcript_words(ui, transcript, answer.feedback.as_ref(), playhead) {
