@@ -1,8 +1,8 @@
 //! interview-coach: rehearse job interviews out loud, privately.
 //!
 //! Layers, each using only those below it (see ARCHITECTURE.md):
-//! `util`, `paths` < `content`, `audio` < `transcribe`, `analysis`, `model`
-//! < `store`, `settings` < `pipeline` (the path of one answer) < `ui`, `cli`.
+//! `util` < `paths`, `content`, `audio`, `model` < `transcribe` < `analysis`
+//! < `store`, `settings` < `pipeline` (the path of one answer) < `ui` < `cli`.
 
 pub mod analysis;
 pub mod audio;

@@ -8,7 +8,7 @@ use std::path::Path;
 /// Layer of each top-level module, lowest first (ARCHITECTURE.md).
 const LAYERS: &[(&str, u32)] = &[
     ("util", 0),
-    ("paths", 0),
+    ("paths", 1),
     ("content", 1),
     ("audio", 1),
     ("model", 1),
