@@ -307,7 +307,7 @@ fn links_inside_the_sessions_folder_are_not_followed() {
     std::fs::create_dir_all(&sessions).expect("mkdir");
     std::os::unix::fs::symlink(&sessions, sessions.join("loop-a")).expect("link");
     std::os::unix::fs::symlink("..", sessions.join("loop-b")).expect("link");
-    let mut child = cli(dir.path()).args(["sessions", "list"]).stdout(Stdio::piped()).spawn().expect("run");
+    let mut child = cli(dir.path()).args(["sessions", "list"]).stdout(Stdio::null()).spawn().expect("run");
     let status = wait_bounded(&mut child, Duration::from_secs(20), "sessions list");
     assert!(status.success());
 }
@@ -369,4 +369,31 @@ fn messages_say_what_happened_once() {
         let mut seen = std::collections::HashSet::new();
         assert!(parts.iter().all(|p| seen.insert(*p)), "a repeated cause: {line}");
     }
+}
+
+#[test]
+fn a_big_mock_file_loads_and_every_command_still_starts() {
+    // A valid 2 MB mock: 8 stages of 50 questions with long texts (loading
+    // was quadratic in the file's size: 2 MB took 4 s, 10 MB 79 s).
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir_all(dir.path().join("mocks")).expect("mkdir");
+    let mut mock = String::from("id = \"big\"\ntitle = \"Big\"\nminutes = 400\nrubric = \"technical\"\n");
+    let padding = "a long listen-for note that a real interviewer might write down ".repeat(8);
+    for stage in 0..8 {
+        mock.push_str(&format!("\n[[stage]]\nid = \"s{stage}\"\ntitle = \"Stage {stage}\"\nminutes = 50\n"));
+        for question in 0..50 {
+            mock.push_str(&format!(
+                "\n[[stage.question]]\nid = \"q{question}\"\nkind = \"technical\"\nbudget_s = 60\nprompt = \"Question {question}?\"\n\
+                 signals = [\"go-depth\"]\nlisten_for = [\"{padding}\", \"{padding}\", \"{padding}\", \"{padding}\"]\n"
+            ));
+        }
+    }
+    assert!(mock.len() > 800_000, "{} bytes", mock.len());
+    std::fs::write(dir.path().join("mocks/big.toml"), &mock).expect("write");
+    let mut child = cli(dir.path()).args(["content", "list"]).stdout(Stdio::null()).spawn().expect("run");
+    let status = wait_bounded(&mut child, Duration::from_secs(60), "content list with a big mock");
+    assert!(status.success());
+    let (ok, stdout, stderr) = run(dir.path(), &["content", "show", "big/s7/q49"]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("Question 49?"), "{stdout}");
 }

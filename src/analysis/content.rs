@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::text::{Token, find_phrase, normalise};
+use super::text::{Token, find_phrase, normalise, stem};
 use crate::content::KeyPoint;
 
 /// A phrase found in the answer, with when it was said.
@@ -145,17 +145,67 @@ pub fn quantities(tokens: &[Token]) -> Vec<Quantity> {
     out
 }
 
-/// Each key point is covered when any of its names is said (stems compared).
+/// Each key point is covered when any of its names is said (stems
+/// compared), or when all the content words of one of its names of two or
+/// more words are said close together in one sentence, in any order
+/// ("useful to disable a case in a select" names "disable a select case").
 pub fn key_points(tokens: &[Token], points: &[KeyPoint]) -> (Vec<String>, Vec<String>) {
     let mut covered = Vec::new();
     let mut missed = Vec::new();
     for point in points {
-        let said = std::iter::once(&point.name)
-            .chain(&point.synonyms)
-            .any(|name| !find_phrase(tokens, &normalise(name)).is_empty());
+        let mut names = std::iter::once(&point.name).chain(&point.synonyms);
+        let said = names.any(|name| {
+            let words = content_stems(name);
+            !find_phrase(tokens, &normalise(name)).is_empty() || (words.len() >= 2 && said_together(tokens, &words))
+        });
         if said { covered.push(point.name.clone()) } else { missed.push(point.name.clone()) }
     }
     (covered, missed)
+}
+
+/// Words that carry no meaning of their own in a key point's name (not
+/// "not" or "never": those change what is said).
+const GLUE_WORDS: [&str; 24] = [
+    "the", "a", "an", "and", "or", "of", "to", "in", "on", "at", "for", "with", "is", "are", "be", "it", "its", "that",
+    "this", "by", "from", "as", "into", "your",
+];
+
+/// The stems of a name's content words, each once.
+fn content_stems(name: &str) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    for word in normalise(name) {
+        let word = stem(&word).to_owned();
+        if !GLUE_WORDS.contains(&word.as_str()) && !words.contains(&word) {
+            words.push(word);
+        }
+    }
+    words
+}
+
+/// All of `words` (stems) said within a short window inside one sentence,
+/// in any order: the window is twice as many tokens as there are words, so
+/// a few small words may come between, but not a second thought.
+fn said_together(tokens: &[Token], words: &[String]) -> bool {
+    let window = words.len() * 2;
+    (0..tokens.len()).any(|start| {
+        let mut seen: Vec<&str> = Vec::new();
+        for (k, token) in tokens[start..].iter().enumerate().take(window) {
+            if k > 0 && token.sentence_start {
+                break;
+            }
+            let word = stem(&token.text);
+            if k == 0 && !words.iter().any(|w| w == word) {
+                return false; // a window starts on one of the words
+            }
+            if words.iter().any(|w| w == word) && !seen.contains(&word) {
+                seen.push(word);
+            }
+            if seen.len() == words.len() {
+                return true;
+            }
+        }
+        false
+    })
 }
 
 /// Every occurrence of any of `phrases`.
@@ -291,6 +341,42 @@ mod tests {
             key_points(&tok("A nil channel send just hangs forever and a closed one will panic."), &points);
         assert_eq!(covered, ["blocks forever", "panics"]);
         assert_eq!(missed, ["zero value"]);
+    }
+
+    /// Paraphrases that name a key point, and talk that does not.
+    #[test]
+    fn key_points_match_content_words_close_together_in_any_order() {
+        let point = |name: &str, synonyms: &[&str]| KeyPoint {
+            name: name.into(),
+            synonyms: synonyms.iter().map(|s| (*s).to_owned()).collect(),
+        };
+        let cases: &[(&str, KeyPoint, bool)] = &[
+            ("A nil channel is useful to disable a case in a select.", point("disable a select case", &[]), true),
+            ("We disable the select case when the channel is nil.", point("disable a select case", &[]), true),
+            ("Set it to nil and the select case is disabled.", point("disable a select case", &[]), true),
+            ("The send blocks until it is received.", point("synchronous handoff", &["blocks until receive"]), true),
+            ("Consumers are made idempotent with a dedup table.", point("idempotent consumers", &[]), true),
+            ("Each message id is used to dedupe.", point("dedupe by message id", &[]), true),
+            // Not said: one word only, words in two sentences, or far apart.
+            ("We disable retries on that path.", point("disable a select case", &[]), false),
+            (
+                "We disable retries. The select statement has a default case.",
+                point("disable a select case", &[]),
+                false,
+            ),
+            (
+                "We disable the old consumer first and later, after the migration is done and verified, we select a \
+                 new case study.",
+                point("disable a select case", &[]),
+                false,
+            ),
+            ("The consumer reads from Kafka.", point("idempotent consumers", &[]), false),
+            ("It blocks until the timeout fires.", point("synchronous handoff", &["blocks until receive"]), false),
+        ];
+        for (text, point, expected) in cases {
+            let (covered, _) = key_points(&tok(text), std::slice::from_ref(point));
+            assert_eq!(!covered.is_empty(), *expected, "{text:?} for {:?}", point.name);
+        }
     }
 
     #[test]

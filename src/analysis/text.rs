@@ -56,16 +56,22 @@ pub fn normalise(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// A light stem so "panics", "panicked" and "panic" meet.
+/// A light stem so "panics", "panicked" and "panic" meet, and "receive",
+/// "received" and "receives" (a final "e" is folded too).
 pub fn stem(word: &str) -> &str {
+    let mut base = word;
     for suffix in ["ing", "ed", "es", "s"] {
-        if let Some(base) = word.strip_suffix(suffix)
-            && base.len() >= 3
+        if let Some(b) = word.strip_suffix(suffix)
+            && b.len() >= 3
         {
-            return base;
+            base = b;
+            break;
         }
     }
-    word
+    match base.strip_suffix('e') {
+        Some(b) if b.len() >= 3 => b,
+        _ => base,
+    }
 }
 
 /// Where `phrase` (normalised words) occurs in `tokens`, comparing stems.
