@@ -130,16 +130,16 @@ fn a_whole_practice_loop_with_real_speech() {
     assert!(feedback.star.as_ref().is_some_and(|s| !s.missing_result));
 
     // Replay: Play opens the take on the output (the virtual sink) and plays.
-    h.get_by_label("Play").click();
+    h.get_by_label("Play (Space)").click();
     let start = Instant::now();
-    while h.query_by_label("Pause").is_none() {
+    while h.query_by_label("Pause (Space)").is_none() {
         assert!(start.elapsed() < Duration::from_secs(15), "playback did not start");
         h.step();
         std::thread::sleep(Duration::from_millis(20));
     }
-    h.get_by_label("Pause").click();
+    h.get_by_label("Pause (Space)").click();
     settle(&mut h);
-    h.get_by_label("Play");
+    h.get_by_label("Play (Space)");
 
     // Self-grade the first signal "Senior", and write a note.
     h.get_all_by_label("Senior").next().expect("a Senior button").click();
@@ -219,7 +219,11 @@ fn screens_work_without_a_model_or_microphone_and_report_bad_files() {
     settle(&mut h);
     h.get_by_label_contains("Tell me about a recent Go service");
     h.get_by_label("Listen for (tick silently)");
-    h.get_by_label_contains("concrete ownership").click();
+    // From the start: the interviewer's notes, and the key points as silent ticks.
+    h.get_by_label("Interviewer's notes: strong answer, probes, red flags");
+    // (The same words may be in the notes too: the checkbox comes last.)
+    h.get_all_by_label_contains("real numbers (QPS, data size)").last().expect("the listen-for tick").click();
+    h.get_by_label("Key point: concrete ownership").click();
     settle(&mut h);
     // N moves on; the live-coding stage has a scratchpad and the Go snippets stay hidden.
     for _ in 0..6 {

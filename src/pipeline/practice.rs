@@ -449,7 +449,10 @@ impl Practice {
     }
 
     fn enter_question(&mut self, coach: &Coach) {
-        let listen = self.question(coach).map_or(0, |q| q.question.listen_for.len() + q.stage.listen_for.len());
+        // The interviewer's silent ticks: the listen-for items, then the key points.
+        let listen = self
+            .question(coach)
+            .map_or(0, |q| q.question.listen_for.len() + q.stage.listen_for.len() + q.question.key_points.len());
         let answer = self.answer_id(coach).and_then(|id| coach.session(&self.session_id)?.answer(&id).cloned());
         self.scratchpad = answer.as_ref().and_then(|a| a.scratchpad.clone()).unwrap_or_default();
         self.ticks = vec![false; listen];

@@ -162,24 +162,28 @@ impl PracticeScreen {
             for note in &stage.notes {
                 ui.label(RichText::new(note).italics().weak());
             }
+            ui.add_space(6.0);
+            // The page's main line: the question itself.
+            ui.label(RichText::new(&question.prompt).size(22.0).strong());
             ui.add_space(4.0);
-            egui::Frame::group(ui.style()).show(ui, |ui| {
-                ui.set_width(ui.available_width());
-                ui.label(RichText::new(&question.prompt).size(20.0));
-            });
             for note in &question.notes {
                 ui.label(RichText::new(note).italics().weak());
             }
             // The interviewer's view: probes and silent listen-for ticks.
+            // The interviewer's view, from the start: what a strong answer
+            // covers, the probes and red flags, and silent ticks.
             if mode == Mode::Peer {
-                widgets::probes(ui, "Probes (interviewer)", &question.probes, false);
-                widgets::probes(ui, "Stage probes (interviewer)", &stage.probes, false);
-                let items: Vec<&String> = question.listen_for.iter().chain(&stage.listen_for).collect();
-                if !items.is_empty() {
+                egui::CollapsingHeader::new("Interviewer's notes: strong answer, probes, red flags")
+                    .default_open(true)
+                    .show(ui, |ui| widgets::interviewer_notes(ui, &stage, &question));
+                let listen: Vec<String> = question.listen_for.iter().chain(&stage.listen_for).cloned().collect();
+                let points: Vec<String> =
+                    question.key_points.iter().map(|k| format!("Key point: {}", k.name)).collect();
+                if !listen.is_empty() || !points.is_empty() {
                     ui.label(RichText::new("Listen for (tick silently)").strong());
                     let mut ticks = self.practice.ticks().to_vec();
                     let mut changed = false;
-                    for (i, item) in items.iter().enumerate() {
+                    for (i, item) in listen.iter().chain(&points).enumerate() {
                         if let Some(tick) = ticks.get_mut(i) {
                             changed |= ui.checkbox(tick, item.as_str()).changed();
                         }
@@ -219,11 +223,22 @@ impl PracticeScreen {
                     _ => {}
                 }
             });
-            if let Some(take) = self.practice.take()
-                && let Some(text) = core.live_text(take.key())
-            {
+            if question.kind == QuestionKind::BehavioralStar && live {
+                ui.label(
+                    RichText::new(
+                        "STAR: Situation (two sentences) → Task → Action (what I did) → Result (with a number)",
+                    )
+                    .color(WARN),
+                );
+            }
+            if !recorded {
                 ui.label(RichText::new("Live transcript").strong());
-                ui.label(RichText::new(text).italics());
+                let text = self.practice.take().and_then(|take| core.live_text(take.key()));
+                match text {
+                    Some(text) => ui.label(RichText::new(text).italics()),
+                    None if live => ui.label(RichText::new("(listening: the first words appear after a pause)").weak()),
+                    None => ui.label(RichText::new("Your words appear here while you speak.").weak()),
+                };
             }
             if question.kind == QuestionKind::Coding {
                 let label = ui.label(RichText::new("Scratchpad (saved with the answer)").strong());

@@ -26,6 +26,8 @@ pub struct AnswerPanel {
     play_from: Option<f64>,
     /// Why the player did not open or play, for the next frame to show.
     failed: Option<String>,
+    /// Space was pressed on the review screen this frame: play or pause.
+    space_pressed: bool,
 }
 
 impl AnswerPanel {
@@ -118,7 +120,7 @@ impl AnswerPanel {
                 ui.colored_label(WARN, err);
             }
             ui.horizontal(|ui| {
-                if ui.button(if playing { "Pause" } else { "Play" }).clicked() {
+                if ui.button(if playing { "Pause (Space)" } else { "Play (Space)" }).clicked() || self.space_pressed {
                     if playing {
                         if let Some(p) = &self.player {
                             p.pause();
@@ -149,6 +151,7 @@ impl AnswerPanel {
                     ui.colored_label(WARN, "The transcript could not be read from disk (see the message below).");
                 }
                 (Some(transcript), _) => {
+                    widgets::transcript_legend(ui);
                     if let Some(t) = widgets::transcript_words(ui, transcript, answer.feedback.as_ref(), playhead) {
                         self.play(core, session_id, &answer_id, Some(t));
                     }
@@ -308,7 +311,17 @@ impl Review {
             egui::ScrollArea::vertical().auto_shrink([false; 2]).show(ui, |ui| match self.selected {
                 Some(i) if i < session.answers.len() => {
                     let id = self.session_id.clone();
+                    // Space plays and pauses (a fresh press, not while typing a note).
+                    let typing = ui.ctx().egui_wants_keyboard_input();
+                    self.panel.space_pressed = !typing
+                        && ui.input(|i| {
+                            i.events.iter().any(|e| {
+                                matches!(e, egui::Event::Key { key: egui::Key::Space, pressed: true, repeat: false, modifiers, .. }
+                                    if modifiers.is_none())
+                            })
+                        });
                     self.panel.ui(ui, core, &id, i);
+                    self.panel.space_pressed = false;
                 }
                 _ => self.summary(ui, core, &session),
             });

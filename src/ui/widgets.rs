@@ -56,8 +56,29 @@ pub fn budget_bar(ui: &mut egui::Ui, label: &str, elapsed: f64, budget: f64) {
     } else {
         format!("{label}: {} of {}", clock(elapsed), clock(budget))
     };
-    ui.add(egui::ProgressBar::new(fraction.min(1.0)).fill(color).text(text).desired_width(ui.available_width()));
+    // At 0 % egui still draws the fill's rounded end: a dot over the text.
+    let fill = if fraction > 0.0 { color } else { Color32::TRANSPARENT };
+    ui.add(egui::ProgressBar::new(fraction.min(1.0)).fill(fill).text(text).desired_width(ui.available_width()));
 }
+
+/// What the colours of a transcript mean.
+pub fn transcript_legend(ui: &mut egui::Ui) {
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new("Colours:").weak().small());
+        for (color, what) in [
+            (WARN, "filler (in brackets: heard in the audio)"),
+            (BAD, "red-flag phrase"),
+            (GOOD, "I"),
+            (WE_COLOR, "we"),
+            (NUMBER_COLOR, "a number"),
+        ] {
+            ui.label(RichText::new(what).color(color).strong().small());
+        }
+    });
+}
+
+const WE_COLOR: Color32 = Color32::from_rgb(120, 150, 230);
+const NUMBER_COLOR: Color32 = Color32::from_rgb(90, 180, 200);
 
 pub fn level_meter(ui: &mut egui::Ui, level: Option<&Level>) {
     let (peak, rms) = level.map_or((0.0, 0.0), |l| (l.peak, l.rms));
@@ -148,6 +169,20 @@ pub fn answer_notes(ui: &mut egui::Ui, stage: &Stage, question: &Question) {
     probes(ui, "Stage probes", &stage.probes, true);
 }
 
+/// What the interviewer needs while the candidate answers (peer mode): the
+/// strong answer, probes and red flags, without code the candidate would
+/// read off the screen.
+pub fn interviewer_notes(ui: &mut egui::Ui, stage: &Stage, question: &Question) {
+    if let Some(strong) = &question.strong_answer {
+        ui.label(RichText::new("Strong answer").strong());
+        rich_line(ui, strong);
+    }
+    probes(ui, "Probes", &question.probes, true);
+    probes(ui, "Stage probes", &stage.probes, true);
+    bullet_list(ui, "Red flags", &question.red_flags);
+    bullet_list(ui, "Red flags (stage)", &stage.red_flags);
+}
+
 /// This question's rubric rows with their level descriptions, and a
 /// self-grade selector per signal. Returns true when a grade changed.
 pub fn rubric_grades(
@@ -194,10 +229,10 @@ fn word_note(feedback: Option<&Feedback>, start: f64, text: &str) -> Option<(Col
         return Some((GOOD, "'I': your own action".into()));
     }
     if ["we", "us", "our", "ours", "ourselves", "we're", "we've", "we'd", "we'll"].contains(&lower.as_str()) {
-        return Some((Color32::from_rgb(120, 150, 230), "'we': whose action was it?".into()));
+        return Some((WE_COLOR, "'we': whose action was it?".into()));
     }
     if f.numbers.iter().any(|q| near(q.start)) {
-        return Some((Color32::from_rgb(90, 180, 200), "a number: quantified".into()));
+        return Some((NUMBER_COLOR, "a number: quantified".into()));
     }
     None
 }
