@@ -250,3 +250,25 @@ fn an_unwritable_data_folder_is_said_and_the_mocks_still_show() {
     h.get_by_label("Start Mock 1 — Technical Phone Screen");
     h.get_by_label("Start Mock 3 — Behavioral & Leadership");
 }
+
+#[test]
+fn a_weak_answer_comes_back_on_home_and_one_click_answers_it_again() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Two days ago: the outage question, graded Mid.
+    let at = chrono::Utc::now() - chrono::Duration::days(2);
+    let mut session = interview_coach::store::Session::new("behavioral", None, interview_coach::store::Mode::Solo, at);
+    let mut answer = interview_coach::store::Answer::new("behavioral/q1-outage/incident".into(), 360, at);
+    answer.grades.insert("ownership".into(), interview_coach::store::Level::Mid);
+    session.push_answer(answer);
+    interview_coach::store::Store::new(dir.path().join("sessions")).save(&session).expect("save");
+
+    let mut h = harness(dir.path());
+    step_until(&mut h, "the sessions to be read", Duration::from_secs(10), |app| app.core.sessions_loaded());
+    settle(&mut h);
+    h.get_by_label("Due today: 1 question(s) to answer again");
+    h.get_by_label_contains("graded Mid");
+    h.get_by_label("Answer the 1 due question(s) now").click();
+    settle(&mut h);
+    h.get_by_label_contains("question 1 of 1");
+    h.get_by_label_contains("Tell me about a production incident");
+}

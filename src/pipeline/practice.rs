@@ -276,6 +276,21 @@ impl Practice {
         Ok(Practice::over(coach, session_id, mode, plan))
     }
 
+    /// A new session over chosen questions (those due today), in order.
+    pub fn start_plan(coach: &mut Coach, plan: Vec<String>, mode: Mode) -> Result<Practice, PracticeError> {
+        let first = plan.first().ok_or_else(|| PracticeError::Empty("the plan".into()))?;
+        let q = coach.library.question(first).ok_or_else(|| PracticeError::NoQuestion(first.clone()))?;
+        let mut session = Session::new(&q.mock.id.clone(), None, mode, chrono::Utc::now());
+        coach.store().make_unique(&mut session);
+        while coach.session(&session.id).is_some() {
+            session.id.push('+');
+        }
+        let plan: Vec<String> = plan.into_iter().filter(|id| coach.library.question(id).is_some()).collect();
+        let session_id = session.id.clone();
+        coach.put_session(session);
+        Ok(Practice::over(coach, session_id, mode, plan))
+    }
+
     /// One question, in an existing session or a new one (`record --question`).
     pub fn single(coach: &mut Coach, question: &str, session_id: Option<&str>) -> Result<Practice, PracticeError> {
         let q = coach.library.question(question).ok_or_else(|| PracticeError::NoQuestion(question.to_owned()))?;

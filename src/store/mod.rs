@@ -5,6 +5,7 @@
 pub mod history;
 pub mod merge;
 pub mod report;
+pub mod schedule;
 mod session;
 pub mod takes;
 

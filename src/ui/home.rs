@@ -8,7 +8,7 @@ use super::practice::PracticeScreen;
 use super::widgets::{WARN, rich_line};
 use super::{Coach, Navigate};
 use crate::analysis::clock;
-use crate::store::{Mode, history};
+use crate::store::{Mode, history, schedule};
 
 pub struct Home {
     mode: Mode,
@@ -45,6 +45,33 @@ impl Home {
                     }
                     ui.label("Check the microphone: the meter should move when you speak.");
                     self.mic_test.ui(ui, core);
+                });
+            }
+
+            // Questions that come back (weak answers on a 1-3-7-14-day schedule).
+            let today = chrono::Local::now().date_naive();
+            let due: Vec<_> = schedule::schedule(core.sessions()).into_iter().filter(|d| d.is_due(today)).collect();
+            if !due.is_empty() {
+                ui.group(|ui| {
+                    ui.label(RichText::new(format!("Due today: {} question(s) to answer again", due.len())).strong().color(WARN));
+                    for item in due.iter().take(8) {
+                        let title = core.library.question(&item.question_id).map_or(item.question_id.clone(), |q| {
+                            q.question.prompt.chars().take(90).collect::<String>()
+                        });
+                        ui.label(format!(
+                            "• {title} — {}, last answered {} (every {} day(s) until it sticks)",
+                            item.reason,
+                            item.last_practised.with_timezone(&chrono::Local).format("%a %d %b"),
+                            item.interval_days
+                        ));
+                    }
+                    let plan: Vec<String> = due.iter().map(|d| d.question_id.clone()).collect();
+                    if ui.button(format!("Answer the {} due question(s) now", plan.len())).clicked() {
+                        match PracticeScreen::start_plan(core, plan, self.mode) {
+                            Ok(p) => go = Some(Navigate::Practice(Box::new(p))),
+                            Err(err) => core.error(err),
+                        }
+                    }
                 });
             }
 

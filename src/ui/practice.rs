@@ -33,6 +33,11 @@ impl PracticeScreen {
         Ok(PracticeScreen::over(practice))
     }
 
+    /// A new session over chosen questions (those due today).
+    pub fn start_plan(coach: &mut Coach, plan: Vec<String>, mode: Mode) -> Result<PracticeScreen, PracticeError> {
+        Ok(PracticeScreen::over(Practice::start_plan(coach, plan, mode)?))
+    }
+
     pub fn over(practice: Practice) -> PracticeScreen {
         let scratchpad = practice.scratchpad().to_owned();
         PracticeScreen { practice, panel: AnswerPanel::default(), scratchpad, confirm_finish: false }
