@@ -272,3 +272,39 @@ fn a_weak_answer_comes_back_on_home_and_one_click_answers_it_again() {
     h.get_by_label_contains("question 1 of 1");
     h.get_by_label_contains("Tell me about a production incident");
 }
+
+#[test]
+fn a_retake_is_compared_with_the_take_before_and_can_be_answered_again() {
+    use interview_coach::store::{Answer, Level, Mode, Session, Store};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::new(dir.path().join("sessions"));
+    let question = "behavioral/q1-outage/incident";
+    let take = |days_ago: i64, covered: &[&str], duration_s: f64, grade: Level| {
+        let at = chrono::Utc::now() - chrono::Duration::days(days_ago);
+        let mut session = Session::new("behavioral", None, Mode::Solo, at);
+        let mut answer = Answer::new(question.into(), 360, at);
+        answer.set_duration(duration_s);
+        let mut feedback = interview_coach::analysis::Feedback::default();
+        feedback.key_points.covered = covered.iter().map(|s| (*s).to_owned()).collect();
+        feedback.fillers.per_min = if days_ago > 1 { 6.0 } else { 2.0 };
+        feedback.wpm = 150.0;
+        answer.feedback = Some(feedback);
+        answer.grades.insert("ownership".into(), grade);
+        session.push_answer(answer);
+        store.save(&session).expect("save");
+    };
+    take(3, &["detection"], 300.0, Level::Mid);
+    take(0, &["detection", "mitigation first"], 400.0, Level::Senior);
+
+    let mut h = harness(dir.path());
+    step_until(&mut h, "the sessions to be read", Duration::from_secs(10), |app| app.core.sessions_loaded());
+    h.state_mut().as_mut().expect("app").open_named("review");
+    settle(&mut h);
+    h.get_by_label("You now name the mitigation first; you went 40 s over the budget.");
+    h.get_by_label("Key points gained: mitigation first");
+    h.get_by_label("Fillers per minute");
+    h.get_by_label("Answer this question again").click();
+    settle(&mut h);
+    h.get_by_label_contains("question 1 of 1");
+    h.get_by_label_contains("Tell me about a production incident");
+}

@@ -2,6 +2,7 @@
 //! session's WAV takes. Writes are atomic; unreadable files are reported and
 //! skipped, never overwritten.
 
+pub mod compare;
 pub mod history;
 pub mod merge;
 pub mod report;

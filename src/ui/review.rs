@@ -7,12 +7,13 @@ use std::time::{Duration, Instant};
 
 use eframe::egui::{self, RichText};
 
+use super::practice::PracticeScreen;
 use super::widgets::{self, BAD, GOOD, WARN};
 use super::{Coach, Navigate};
 use crate::analysis::clock;
 use crate::audio::playback::Player;
 use crate::pipeline::{AppEvent, Job};
-use crate::store::{Session, history, report};
+use crate::store::{Answer, Session, compare, history, report};
 
 /// The review of one answer, with its player (opened in the background:
 /// reading and resampling the take and opening the output take a moment).
@@ -28,6 +29,11 @@ pub struct AnswerPanel {
     failed: Option<String>,
     /// Space was pressed on the review screen this frame: play or pause.
     space_pressed: bool,
+    /// The earlier take this one is compared with (session, answer id);
+    /// `None`: the one just before it.
+    compare_with: Option<(String, String)>,
+    /// "Answer again" was clicked: the question to answer again.
+    pub answer_again: Option<String>,
 }
 
 impl AnswerPanel {
@@ -79,6 +85,61 @@ impl AnswerPanel {
             }
             Err(err) => self.failed = Some(format!("Cannot play the recording: {err}")),
         }
+    }
+
+    /// This take beside an earlier one of the same question (any session):
+    /// what changed, each change coloured, and the change that matters most.
+    fn retake_view(&mut self, ui: &mut egui::Ui, core: &Coach, answer: &Answer) {
+        let takes = compare::takes_of(core.sessions(), &answer.question_id);
+        let earlier: Vec<&compare::TakeRef> = takes.iter().filter(|t| t.started_at < answer.started_at).collect();
+        if ui.button("Answer this question again").clicked() {
+            self.answer_again = Some(answer.question_id.clone());
+        }
+        let Some(previous) = earlier.last() else { return };
+        let chosen = self
+            .compare_with
+            .as_ref()
+            .and_then(|(s, a)| earlier.iter().find(|t| &t.session_id == s && &t.answer_id == a))
+            .unwrap_or(previous);
+        let when =
+            |t: &compare::TakeRef| t.started_at.with_timezone(&chrono::Local).format("%a %d %b %H:%M").to_string();
+        ui.separator();
+        ui.horizontal(|ui| {
+            ui.label(RichText::new("Compared with your take of").heading());
+            egui::ComboBox::from_id_salt("compare-with").selected_text(when(chosen)).show_ui(ui, |ui| {
+                for take in earlier.iter().rev() {
+                    if ui.selectable_label(**take == **chosen, when(take)).clicked() {
+                        self.compare_with = Some((take.session_id.clone(), take.answer_id.clone()));
+                    }
+                }
+            });
+        });
+        let Some(before) = core.session(&chosen.session_id).and_then(|s| s.answer(&chosen.answer_id)) else { return };
+        let comparison = compare::compare(before, answer);
+        ui.label(RichText::new(&comparison.headline).strong());
+        if !comparison.gained.is_empty() {
+            ui.colored_label(GOOD, format!("Key points gained: {}", comparison.gained.join(", ")));
+        }
+        if !comparison.lost.is_empty() {
+            ui.colored_label(BAD, format!("Key points lost: {}", comparison.lost.join(", ")));
+        }
+        egui::Grid::new("retake-deltas").num_columns(3).striped(true).show(ui, |ui| {
+            for head in ["", "Then", "Now"] {
+                ui.label(RichText::new(head).strong());
+            }
+            ui.end_row();
+            for d in &comparison.deltas {
+                ui.label(d.what);
+                ui.label(&d.before);
+                let now = RichText::new(&d.after);
+                ui.label(match d.better {
+                    Some(true) => now.color(GOOD),
+                    Some(false) => now.color(BAD),
+                    None => now,
+                });
+                ui.end_row();
+            }
+        });
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, core: &mut Coach, session_id: &str, answer_index: usize) {
@@ -188,6 +249,7 @@ impl AnswerPanel {
                 }
                 None => {}
             }
+            self.retake_view(ui, core, &answer);
             ui.separator();
             ui.label(RichText::new("Self-grade").heading());
             let mut grades = answer.grades.clone();
@@ -322,6 +384,13 @@ impl Review {
                         });
                     self.panel.ui(ui, core, &id, i);
                     self.panel.space_pressed = false;
+                    if let Some(question) = self.panel.answer_again.take() {
+                        // A new take of the same question, with the same budget.
+                        match PracticeScreen::start_plan(core, vec![question], crate::store::Mode::Solo) {
+                            Ok(p) => go = Some(Navigate::Practice(Box::new(p))),
+                            Err(err) => core.error(err),
+                        }
+                    }
                 }
                 _ => self.summary(ui, core, &session),
             });
