@@ -699,6 +699,14 @@ fn record_answer(
     if coach.save_failures() > 0 {
         bail!("the session could not be saved (see the warnings above); the recording is kept on disk");
     }
+    if transcribe.is_some()
+        && answer.as_ref().is_some_and(|(_, a)| a.transcript.is_none() && a.transcription_error.is_none())
+    {
+        eprintln!(
+            "warning: the transcript was not ready in time; the recording is kept: run `interview-coach transcribe` on it"
+        );
+        return Ok(ExitCode::FAILURE);
+    }
     if transcribe.is_some() && answer.as_ref().is_none_or(|(_, a)| a.transcription_error.is_some()) {
         return Ok(ExitCode::FAILURE);
     }

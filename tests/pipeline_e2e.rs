@@ -243,4 +243,16 @@ fn the_app_saving_a_session_keeps_what_another_program_wrote_to_it() {
     let shown = coach.session(&session.id).expect("session");
     assert_eq!(shown.answers.len(), 2);
     assert_eq!(shown.answer(&answer_id).and_then(|a| a.grades.get("communication")), Some(&Level::Staff));
+    // Undoing their grade here stays undone (it does not come back from the disk).
+    coach.edit_session(&session.id, |s| {
+        if let Some(a) = s.answer_mut(&answer_id) {
+            a.grades.remove("communication");
+        }
+    });
+    coach.flush(Duration::from_secs(10));
+    let on_disk = store.load(&session.id).expect("load");
+    assert_eq!(on_disk.answer(&answer_id).and_then(|a| a.grades.get("communication")), None);
+    assert_eq!(on_disk.answers.len(), 2);
+    let shown = coach.session(&session.id).expect("session");
+    assert_eq!(shown.answer(&answer_id).and_then(|a| a.grades.get("communication")), None);
 }

@@ -130,16 +130,16 @@ fn a_whole_practice_loop_with_real_speech() {
     assert!(feedback.star.as_ref().is_some_and(|s| !s.missing_result));
 
     // Replay: Play opens the take on the output (the virtual sink) and plays.
-    h.get_by_label("Play (Space)").click();
+    h.get_by_label("Play").click();
     let start = Instant::now();
-    while h.query_by_label("Pause (Space)").is_none() {
+    while h.query_by_label("Pause").is_none() {
         assert!(start.elapsed() < Duration::from_secs(15), "playback did not start");
         h.step();
         std::thread::sleep(Duration::from_millis(20));
     }
-    h.get_by_label("Pause (Space)").click();
+    h.get_by_label("Pause").click();
     settle(&mut h);
-    h.get_by_label("Play (Space)");
+    h.get_by_label("Play");
 
     // Self-grade the first signal "Senior", and write a note.
     h.get_all_by_label("Senior").next().expect("a Senior button").click();

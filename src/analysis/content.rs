@@ -174,8 +174,11 @@ const GLUE_WORDS: [&str; 24] = [
 fn content_stems(name: &str) -> Vec<String> {
     let mut words: Vec<String> = Vec::new();
     for word in normalise(name) {
+        if GLUE_WORDS.contains(&word.as_str()) {
+            continue;
+        }
         let word = stem(&word).to_owned();
-        if !GLUE_WORDS.contains(&word.as_str()) && !words.contains(&word) {
+        if !words.contains(&word) {
             words.push(word);
         }
     }

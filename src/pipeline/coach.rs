@@ -101,6 +101,8 @@ pub enum AppEvent {
         /// When another process had changed the file: what we sent and
         /// what was written (both joined), to join into the copy here.
         merged: Option<(Box<Session>, Box<Session>)>,
+        /// What is on disk now: the base of the next merge.
+        written: Option<Box<Session>>,
     },
     Deleted {
         session_id: String,
@@ -190,6 +192,9 @@ pub struct Coach {
     /// Takes whose screen was left while they were recording: closed and
     /// saved here as their recorder reports.
     closing: Vec<LiveTake>,
+    /// What this process last read or wrote of each session, as its copy
+    /// here holds it: the base of the next merge.
+    bases: HashMap<String, Session>,
     /// Sessions whose full copy was asked for (`want_full`), once each.
     reading: Vec<String>,
     /// ... and those still being read.
@@ -253,6 +258,7 @@ impl Coach {
             devices: None,
             download: None,
             closing: Vec::new(),
+            bases: HashMap::new(),
             reading: Vec::new(),
             read_pending: Vec::new(),
             save_failures: 0,
@@ -470,7 +476,7 @@ impl Coach {
     /// A session just read from disk, held here from now on (not saved:
     /// it is what the disk has, and the base of its first merge).
     pub fn hold_loaded(&mut self, session: Session) {
-        let _ = self.saver.send(SaverJob::Known(vec![session.clone()]));
+        self.bases.insert(session.id.clone(), session.clone());
         match self.sessions.iter_mut().find(|s| s.id == session.id) {
             Some(existing) => *existing = session,
             None => self.sessions.push(session),
@@ -488,10 +494,14 @@ impl Coach {
     }
 
     /// Saves the in-memory session (atomic write on the saver thread).
+    /// Each save carries the base its copy came from (what this process
+    /// last read or wrote and joined in), so another process's changes are
+    /// merged, and a change undone here stays undone.
     fn save(&mut self, session_id: &str) {
         if let Some(session) = self.session(session_id).cloned() {
             self.running_jobs += 1;
-            let _ = self.saver.send(SaverJob::Save(Box::new(session)));
+            let base = self.bases.get(session_id).cloned().map(Box::new);
+            let _ = self.saver.send(SaverJob::Save { session: Box::new(session), base });
         }
     }
 
@@ -499,6 +509,7 @@ impl Coach {
     /// queued before the delete cannot bring it back).
     pub fn delete_session(&mut self, session_id: &str) {
         self.sessions.retain(|s| s.id != session_id);
+        self.bases.remove(session_id);
         if !self.sessions_loaded {
             self.deleted_while_loading.push(session_id.to_owned());
         }
@@ -616,7 +627,7 @@ impl Coach {
                 self.running_jobs = self.running_jobs.saturating_sub(1);
                 self.sessions_arrived(recoveries, sessions, problems);
             }
-            AppEvent::Saved { session_id, result, merged } => {
+            AppEvent::Saved { session_id, result, merged, written } => {
                 self.running_jobs = self.running_jobs.saturating_sub(1);
                 if let Err(err) = result {
                     self.save_failures += 1;
@@ -628,6 +639,12 @@ impl Coach {
                     && let Some(session) = self.sessions.iter_mut().find(|s| s.id == session_id)
                 {
                     *session = merge::three_way(Some(&sent), session, &written);
+                }
+                // The copy here now holds what was written: the base of its next save.
+                if let Some(written) = written
+                    && self.session(&session_id).is_some()
+                {
+                    self.bases.insert(session_id, *written);
                 }
             }
             AppEvent::Deleted { session_id, result } => {
@@ -762,7 +779,9 @@ impl Coach {
         for problem in problems {
             self.error(format!("Skipped a session: {}", problem.error));
         }
-        let _ = self.saver.send(SaverJob::Known(loaded.clone()));
+        for session in &loaded {
+            self.bases.entry(session.id.clone()).or_insert_with(|| session.clone());
+        }
         let started_meanwhile = std::mem::take(&mut self.sessions);
         let deleted = std::mem::take(&mut self.deleted_while_loading);
         self.sessions = merge_loaded(loaded, started_meanwhile, &deleted);
@@ -788,11 +807,12 @@ impl Coach {
     pub fn flush(&mut self, limit: Duration) {
         let deadline = Instant::now() + limit;
         loop {
-            // What is already reported is applied first (a result sent just
-            // before its take stopped counting as pending is in the channel).
-            self.poll();
+            // Idle is read before the channel is drained: a result is sent
+            // before its take stops counting as pending, so a take no longer
+            // pending has its result in the channel by now.
             let idle = self.running_jobs == 0 && !self.has_pending_takes() && self.closing.is_empty();
-            if idle || Instant::now() >= deadline {
+            self.poll();
+            if (idle && self.running_jobs == 0) || Instant::now() >= deadline {
                 break;
             }
             self.wait(Duration::from_millis(50));
@@ -873,10 +893,12 @@ fn spawn_answer_thread(
 
 /// Work for the saver thread.
 enum SaverJob {
-    Save(Box<Session>),
+    /// A session and the base its copy came from (`None`: never read here).
+    Save {
+        session: Box<Session>,
+        base: Option<Box<Session>>,
+    },
     Delete(String),
-    /// Sessions as read from disk: the base of their first merge.
-    Known(Vec<Session>),
 }
 
 /// One thread writes session files, in order, so a newer state is never
@@ -885,36 +907,29 @@ fn spawn_saver(store: Store, out: Sender<AppEvent>, notify: Notify) -> Sender<Sa
     let (tx, rx) = mpsc::channel::<SaverJob>();
     let spawned = std::thread::Builder::new().name("saver".into()).spawn(move || {
         let mut deleted = std::collections::HashSet::new();
-        // What this process last wrote of each session: the base of the
-        // merge with what another process may have written since.
-        let mut written: HashMap<String, Session> = HashMap::new();
         while let Ok(job) = rx.recv() {
             let done = match job {
-                SaverJob::Save(session) if deleted.contains(&session.id) => {
-                    AppEvent::Saved { session_id: session.id.clone(), result: Ok(()), merged: None }
+                SaverJob::Save { session, .. } if deleted.contains(&session.id) => {
+                    AppEvent::Saved { session_id: session.id.clone(), result: Ok(()), merged: None, written: None }
                 }
-                SaverJob::Save(session) => match store.save_merged(written.get(&session.id), &session) {
+                SaverJob::Save { session, base } => match store.save_merged(base.as_deref(), &session) {
                     Ok(saved) => {
                         let merged = (saved.written != saved.sent)
-                            .then(|| (Box::new(saved.sent.clone()), Box::new(saved.written)));
-                        written.insert(session.id.clone(), saved.sent);
-                        AppEvent::Saved { session_id: session.id.clone(), result: Ok(()), merged }
+                            .then(|| (Box::new(saved.sent.clone()), Box::new(saved.written.clone())));
+                        let written = Some(Box::new(saved.written));
+                        AppEvent::Saved { session_id: session.id.clone(), result: Ok(()), merged, written }
                     }
-                    Err(err) => {
-                        AppEvent::Saved { session_id: session.id.clone(), result: Err(err.to_string()), merged: None }
-                    }
+                    Err(err) => AppEvent::Saved {
+                        session_id: session.id.clone(),
+                        result: Err(err.to_string()),
+                        merged: None,
+                        written: None,
+                    },
                 },
-                SaverJob::Known(sessions) => {
-                    for session in sessions {
-                        written.entry(session.id.clone()).or_insert(session);
-                    }
-                    continue;
-                }
                 SaverJob::Delete(session_id) => {
                     let result = store.delete(&session_id).map_err(|e| e.to_string());
                     if result.is_ok() {
                         deleted.insert(session_id.clone());
-                        written.remove(&session_id);
                     }
                     AppEvent::Deleted { session_id, result }
                 }

@@ -278,6 +278,8 @@ impl Practice {
 
     /// A new session over chosen questions (those due today), in order.
     pub fn start_plan(coach: &mut Coach, plan: Vec<String>, mode: Mode) -> Result<Practice, PracticeError> {
+        // Questions no longer in the content are left out.
+        let plan: Vec<String> = plan.into_iter().filter(|id| coach.library.question(id).is_some()).collect();
         let first = plan.first().ok_or_else(|| PracticeError::Empty("the plan".into()))?;
         let q = coach.library.question(first).ok_or_else(|| PracticeError::NoQuestion(first.clone()))?;
         let mut session = Session::new(&q.mock.id.clone(), None, mode, chrono::Utc::now());
@@ -285,7 +287,6 @@ impl Practice {
         while coach.session(&session.id).is_some() {
             session.id.push('+');
         }
-        let plan: Vec<String> = plan.into_iter().filter(|id| coach.library.question(id).is_some()).collect();
         let session_id = session.id.clone();
         coach.put_session(session);
         Ok(Practice::over(coach, session_id, mode, plan))

@@ -71,10 +71,18 @@ fn delta(
 
 /// What changed from `before` to `after` (two takes of one question).
 pub fn compare(before: &Answer, after: &Answer) -> Comparison {
-    let points = |a: &Answer| a.feedback.as_ref().map(|f| f.key_points.covered.clone()).unwrap_or_default();
-    let (was, now) = (points(before), points(after));
-    let gained: Vec<String> = now.iter().filter(|p| !was.contains(p)).cloned().collect();
-    let lost: Vec<String> = was.iter().filter(|p| !now.contains(p)).cloned().collect();
+    // Key points only when both takes are analysed: a take still being
+    // transcribed has not "lost" anything.
+    let (gained, lost) = match (&before.feedback, &after.feedback) {
+        (Some(b), Some(a)) => {
+            let (was, now) = (&b.key_points.covered, &a.key_points.covered);
+            (
+                now.iter().filter(|p| !was.contains(p)).cloned().collect(),
+                was.iter().filter(|p| !now.contains(p)).cloned().collect(),
+            )
+        }
+        _ => (Vec::new(), Vec::new()),
+    };
     let mut deltas = Vec::new();
     if let (Some(b), Some(a)) = (&before.feedback, &after.feedback) {
         deltas
@@ -94,7 +102,10 @@ pub fn compare(before: &Answer, after: &Answer) -> Comparison {
     if let (Some(b), Some(a)) = (before.average_grade(), after.average_grade()) {
         deltas.push(delta("Self-grade (1-4)", b, a, false, 0.25, |v| format!("{v:.1}")));
     }
-    let headline = headline(&gained, &lost, before, after, &deltas);
+    let mut headline = headline(&gained, &lost, before, after, &deltas);
+    if before.feedback.is_none() || after.feedback.is_none() {
+        headline = format!("{headline} (Not analysed yet: only times and grades are compared.)");
+    }
     Comparison { gained, lost, deltas, headline }
 }
 
@@ -185,6 +196,12 @@ mod tests {
         assert!(c.deltas.iter().all(|d| d.better.is_none()), "{:?}", c.deltas);
         let same = compare(&after, &after);
         assert_eq!(same.headline, "About the same as the take before.");
+        // A take still being transcribed has lost nothing.
+        let mut pending = after.clone();
+        pending.feedback = None;
+        let c = compare(&before, &pending);
+        assert!(c.lost.is_empty() && c.gained.is_empty());
+        assert!(c.headline.contains("Not analysed yet"), "{}", c.headline);
     }
 
     #[test]

@@ -63,6 +63,10 @@ fn judge(answer: &Answer) -> Option<(f64, bool, String)> {
     Some((parts.iter().sum::<f64>() / parts.len() as f64, weak, reasons.join(", ")))
 }
 
+fn local_day(at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&Local).date_naive()
+}
+
 /// Every question on the schedule, soonest first.
 pub fn schedule(sessions: &[Session]) -> Vec<DueQuestion> {
     let mut takes: BTreeMap<&str, Vec<&Answer>> = BTreeMap::new();
@@ -76,9 +80,16 @@ pub fn schedule(sessions: &[Session]) -> Vec<DueQuestion> {
         let mut state: Option<(usize, f64, DateTime<Utc>, String)> = None;
         for answer in answers {
             let Some((score, weak, reason)) = judge(answer) else { continue };
+            // Spacing: a take before the question was due again (say, "Record
+            // again" at once) may reset it, but cannot move it further out.
+            let early = state.as_ref().is_some_and(|(step, _, at, _)| {
+                let due = local_day(*at).checked_add_days(Days::new(INTERVALS_DAYS[*step]));
+                due.is_some_and(|due| local_day(answer.started_at) < due)
+            });
             state = match state {
                 None if weak => Some((0, score, answer.started_at, reason)),
                 None => None,
+                Some((step, previous, at, why)) if early && score >= previous => Some((step, previous, at, why)),
                 Some((step, previous, _, _)) => {
                     let last = INTERVALS_DAYS.len() - 1;
                     if step == last && !weak && score >= previous {
@@ -95,7 +106,7 @@ pub fn schedule(sessions: &[Session]) -> Vec<DueQuestion> {
         }
         if let Some((step, _, at, reason)) = state {
             let days = INTERVALS_DAYS[step];
-            let day = at.with_timezone(&Local).date_naive();
+            let day = local_day(at);
             let reason = if reason.is_empty() { "better, not yet learnt".to_owned() } else { reason };
             due.push(DueQuestion {
                 question_id: question_id.to_owned(),
@@ -167,6 +178,15 @@ mod tests {
         assert_eq!(steps(&learnt), None, "strong again at 14 days: learnt");
         let slipped = [learnt[0], learnt[1], learnt[2], learnt[3], (26, "q", Level::Mid)];
         assert_eq!(steps(&slipped), Some(1), "weaker at 14 days: from the start");
+    }
+
+    #[test]
+    fn better_takes_before_the_due_day_do_not_move_it_out() {
+        let steps = |takes: &[(u32, &str, Level)]| schedule(&history(takes)).first().map(|d| d.interval_days);
+        // All on one day: still due the next day.
+        assert_eq!(steps(&[(1, "q", Level::Junior), (1, "q", Level::Senior), (1, "q", Level::Staff)]), Some(1));
+        // A worse take early still resets.
+        assert_eq!(steps(&[(1, "q", Level::Junior), (2, "q", Level::Senior), (3, "q", Level::Junior)]), Some(1));
     }
 
     #[test]

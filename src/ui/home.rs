@@ -50,7 +50,10 @@ impl Home {
 
             // Questions that come back (weak answers on a 1-3-7-14-day schedule).
             let today = chrono::Local::now().date_naive();
-            let due: Vec<_> = schedule::schedule(core.sessions()).into_iter().filter(|d| d.is_due(today)).collect();
+            let due: Vec<_> = schedule::schedule(core.sessions())
+                .into_iter()
+                .filter(|d| d.is_due(today) && core.library.question(&d.question_id).is_some())
+                .collect();
             if !due.is_empty() {
                 ui.group(|ui| {
                     ui.label(RichText::new(format!("Due today: {} question(s) to answer again", due.len())).strong().color(WARN));

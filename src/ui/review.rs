@@ -34,6 +34,9 @@ pub struct AnswerPanel {
     compare_with: Option<(String, String)>,
     /// "Answer again" was clicked: the question to answer again.
     pub answer_again: Option<String>,
+    /// Shown in the review screen (Space plays; "Answer again" offered),
+    /// rather than under a practice question (Space records there).
+    pub in_review: bool,
 }
 
 impl AnswerPanel {
@@ -92,7 +95,7 @@ impl AnswerPanel {
     fn retake_view(&mut self, ui: &mut egui::Ui, core: &Coach, answer: &Answer) {
         let takes = compare::takes_of(core.sessions(), &answer.question_id);
         let earlier: Vec<&compare::TakeRef> = takes.iter().filter(|t| t.started_at < answer.started_at).collect();
-        if ui.button("Answer this question again").clicked() {
+        if self.in_review && ui.button("Answer this question again").clicked() {
             self.answer_again = Some(answer.question_id.clone());
         }
         let Some(previous) = earlier.last() else { return };
@@ -181,7 +184,13 @@ impl AnswerPanel {
                 ui.colored_label(WARN, err);
             }
             ui.horizontal(|ui| {
-                if ui.button(if playing { "Pause (Space)" } else { "Play (Space)" }).clicked() || self.space_pressed {
+                let label = match (playing, self.in_review) {
+                    (true, true) => "Pause (Space)",
+                    (false, true) => "Play (Space)",
+                    (true, false) => "Pause",
+                    (false, false) => "Play",
+                };
+                if ui.button(label).clicked() || self.space_pressed {
                     if playing {
                         if let Some(p) = &self.player {
                             p.pause();
@@ -382,6 +391,7 @@ impl Review {
                                     if modifiers.is_none())
                             })
                         });
+                    self.panel.in_review = true;
                     self.panel.ui(ui, core, &id, i);
                     self.panel.space_pressed = false;
                     if let Some(question) = self.panel.answer_again.take() {
