@@ -203,6 +203,19 @@ impl LiveTake {
     }
 }
 
+/// A new session, saved, with an id unique on disk and in memory (two
+/// started in the same second).
+fn new_session(coach: &mut Coach, mock_id: &str, stage_id: Option<&str>, mode: Mode) -> String {
+    let mut session = Session::new(mock_id, stage_id, mode, chrono::Utc::now());
+    coach.store().make_unique(&mut session);
+    while coach.session(&session.id).is_some() {
+        session.id.push('+');
+    }
+    let id = session.id.clone();
+    coach.put_session(session);
+    id
+}
+
 /// Streams a take's audio to the transcriber from the recorder's thread.
 struct StreamToTranscriber {
     key: TakeKey,
@@ -266,13 +279,7 @@ impl Practice {
         if plan.is_empty() {
             return Err(PracticeError::Empty(format!("{mock_id}/{}", stage_id.unwrap_or_default())));
         }
-        let mut session = Session::new(mock_id, stage_id, mode, chrono::Utc::now());
-        coach.store().make_unique(&mut session);
-        while coach.session(&session.id).is_some() {
-            session.id.push('+');
-        }
-        let session_id = session.id.clone();
-        coach.put_session(session);
+        let session_id = new_session(coach, mock_id, stage_id, mode);
         Ok(Practice::over(coach, session_id, mode, plan))
     }
 
@@ -282,13 +289,8 @@ impl Practice {
         let plan: Vec<String> = plan.into_iter().filter(|id| coach.library.question(id).is_some()).collect();
         let first = plan.first().ok_or_else(|| PracticeError::Empty("the plan".into()))?;
         let q = coach.library.question(first).ok_or_else(|| PracticeError::NoQuestion(first.clone()))?;
-        let mut session = Session::new(&q.mock.id.clone(), None, mode, chrono::Utc::now());
-        coach.store().make_unique(&mut session);
-        while coach.session(&session.id).is_some() {
-            session.id.push('+');
-        }
-        let session_id = session.id.clone();
-        coach.put_session(session);
+        let mock_id = q.mock.id.clone();
+        let session_id = new_session(coach, &mock_id, None, mode);
         Ok(Practice::over(coach, session_id, mode, plan))
     }
 
@@ -307,13 +309,7 @@ impl Practice {
                     id
                 }
             },
-            None => {
-                let mut session = Session::new(&mock_id, None, Mode::Solo, chrono::Utc::now());
-                coach.store().make_unique(&mut session);
-                let id = session.id.clone();
-                coach.put_session(session);
-                id
-            }
+            None => new_session(coach, &mock_id, None, Mode::Solo),
         };
         Ok(Practice::over(coach, session_id, Mode::Solo, vec![question.to_owned()]))
     }
