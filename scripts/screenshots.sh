@@ -38,6 +38,8 @@ answer() { # question, seconds, text, voice
 answer behavioral/q1-outage/incident 22 "So, um, at my previous company our checkout service had an outage on a Friday evening. We saw the error rate jump to forty percent. I was on call, so I led the response. I rolled back the deploy first, and we recovered in twelve minutes. Then I wrote a blameless post mortem and I added an alert on the payment error rate." en-us
 answer phone-screen/scenarios/kafka-lag 16 "First I would check whether the consumer is CPU bound or blocked on the database. If it is blocked, I would scale consumers up to the partition count, and batch the writes. I would also look for a poison message." en-gb
 answer phone-screen/go-fundamentals/channels 14 "An unbuffered channel is a synchronous handoff. A buffered channel decouples the producer and the consumer up to its capacity. Sending on a closed channel panics, and a nil channel blocks forever." en-us
+# A retake of the same question, better: the review compares the two.
+answer phone-screen/go-fundamentals/channels 18 "An unbuffered channel is a synchronous handoff: the send blocks until the receiver takes the value. A buffered channel decouples the producer and the consumer up to its capacity. A nil channel blocks forever, which is how you disable a select case. Sending on a closed channel panics, and a receive returns the zero value with ok false." en-us
 
 # The user's self-grades, and the earlier sessions a day or two back.
 python3 - "$data" <<'PY'
@@ -46,6 +48,7 @@ data = sys.argv[1]
 paths = sorted(glob.glob(f"{data}/sessions/*/session.json"))
 grades = [{"ownership": "Senior", "communication": "Mid", "self-awareness": "Senior"},
           {"problem-solving": "Mid", "failure-thinking": "Junior"},
+          {"go-depth": "Mid"},
           {"go-depth": "Senior"}]
 for n, (path, g) in enumerate(zip(paths, grades)):
     s = json.load(open(path))

@@ -300,7 +300,7 @@ fn a_retake_is_compared_with_the_take_before_and_can_be_answered_again() {
     step_until(&mut h, "the sessions to be read", Duration::from_secs(10), |app| app.core.sessions_loaded());
     h.state_mut().as_mut().expect("app").open_named("review");
     settle(&mut h);
-    h.get_by_label("You now name the mitigation first; you went 40 s over the budget.");
+    h.get_by_label("You now name 'mitigation first'; you went 40 s over the budget.");
     h.get_by_label("Key points gained: mitigation first");
     h.get_by_label("Fillers per minute");
     h.get_by_label("Answer this question again").click();

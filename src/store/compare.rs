@@ -142,11 +142,13 @@ fn headline(gained: &[String], lost: &[String], before: &Answer, after: &Answer,
     }
 }
 
+/// Key point names, quoted (they are phrases: "disable a select case").
 fn join(items: &[String]) -> String {
-    match items {
+    let quoted: Vec<String> = items.iter().map(|i| format!("'{i}'")).collect();
+    match quoted.as_slice() {
         [] => String::new(),
-        [one] => format!("the {one}"),
-        [rest @ .., last] => format!("the {} and the {last}", rest.join(", the ")),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     }
 }
 
@@ -175,10 +177,7 @@ mod tests {
         let c = compare(&before, &after);
         assert_eq!(c.gained, ["outbox relay", "idempotent consumer"]);
         assert!(c.lost.is_empty());
-        assert_eq!(
-            c.headline,
-            "You now name the outbox relay and the idempotent consumer; you went 40 s over the budget."
-        );
+        assert_eq!(c.headline, "You now name 'outbox relay' and 'idempotent consumer'; you went 40 s over the budget.");
         let fillers = c.deltas.iter().find(|d| d.what == "Fillers per minute").expect("fillers");
         assert_eq!((fillers.before.as_str(), fillers.after.as_str(), fillers.better), ("6.0", "2.0", Some(true)));
         let over = c.deltas.iter().find(|d| d.what == "Over the budget").expect("overrun");
@@ -192,7 +191,7 @@ mod tests {
         let before = take(&["transactional outbox", "outbox relay"], 3.0, 200.0, Level::Senior);
         let after = take(&["transactional outbox"], 3.2, 210.0, Level::Senior);
         let c = compare(&before, &after);
-        assert_eq!(c.headline, "You no longer name the outbox relay.");
+        assert_eq!(c.headline, "You no longer name 'outbox relay'.");
         assert!(c.deltas.iter().all(|d| d.better.is_none()), "{:?}", c.deltas);
         let same = compare(&after, &after);
         assert_eq!(same.headline, "About the same as the take before.");
