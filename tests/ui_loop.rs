@@ -307,4 +307,12 @@ fn a_retake_is_compared_with_the_take_before_and_can_be_answered_again() {
     settle(&mut h);
     h.get_by_label_contains("question 1 of 1");
     h.get_by_label_contains("Tell me about a production incident");
+
+    // Progress follows the question take after take.
+    h.get_by_label("Progress").click();
+    settle(&mut h);
+    h.get_by_label("One question over time");
+    h.get_by_label("1 of 1");
+    h.get_by_label("2 of 2");
+    h.get_by_label("6:40 of 6:00");
 }

@@ -5,9 +5,11 @@
 use eframe::egui::{self, RichText};
 use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
 
+use super::widgets::BAD;
 use super::{Coach, Navigate};
 use crate::analysis::clock;
 use crate::content::QuestionKind;
+use crate::store::compare;
 use crate::store::history::{self, Filter, Metric, Point};
 
 #[derive(Default)]
@@ -15,6 +17,8 @@ pub struct Progress {
     mock: Option<String>,
     stage: Option<String>,
     confirm_delete: Option<String>,
+    /// The question followed in "One question over time".
+    question: Option<String>,
 }
 
 fn days(point: &Point) -> f64 {
@@ -42,6 +46,76 @@ fn plot(ui: &mut egui::Ui, id: &str, series: &[(String, Vec<Point>)], y_label: &
 }
 
 impl Progress {
+    /// Every take of one question over time, across sessions.
+    fn one_question(&mut self, ui: &mut egui::Ui, core: &Coach) {
+        ui.label(RichText::new("One question over time").heading());
+        let mut answered: Vec<&str> = core
+            .sessions()
+            .iter()
+            .flat_map(|s| &s.answers)
+            .filter(|a| a.duration_s > 0.0)
+            .map(|a| a.question_id.as_str())
+            .collect();
+        answered.sort_unstable();
+        answered.dedup();
+        let Some(first) = answered.first() else {
+            ui.label(RichText::new("Answer a question to follow it here, take after take.").weak());
+            return;
+        };
+        let chosen = self.question.clone().filter(|q| answered.contains(&q.as_str())).unwrap_or((*first).to_owned());
+        let title = |id: &str| {
+            core.library.question(id).map_or(id.to_owned(), |q| {
+                let prompt: String = q.question.prompt.chars().take(80).collect();
+                if prompt.len() < q.question.prompt.len() { format!("{prompt}…") } else { prompt }
+            })
+        };
+        egui::ComboBox::from_label("Question").selected_text(title(&chosen)).width(560.0).show_ui(ui, |ui| {
+            for id in &answered {
+                if ui.selectable_label(*id == chosen, title(id)).clicked() {
+                    self.question = Some((*id).to_owned());
+                }
+            }
+        });
+        let takes = compare::takes_of(core.sessions(), &chosen);
+        egui::Grid::new("one-question").num_columns(6).striped(true).show(ui, |ui| {
+            for head in ["When", "Length of budget", "Fillers / min", "Words / min", "Key points", "Self-grade"] {
+                ui.label(RichText::new(head).strong());
+            }
+            ui.end_row();
+            for take in &takes {
+                let Some(answer) = core.session(&take.session_id).and_then(|s| s.answer(&take.answer_id)) else {
+                    continue;
+                };
+                ui.label(take.started_at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M").to_string());
+                let length = format!("{} of {}", clock(answer.duration_s), clock(f64::from(answer.budget_s)));
+                ui.label(if answer.overrun_s > 0.0 { RichText::new(length).color(BAD) } else { RichText::new(length) });
+                match &answer.feedback {
+                    Some(f) => {
+                        ui.label(format!("{:.1}", f.fillers.per_min));
+                        ui.label(format!("{:.0}", f.wpm));
+                        let total = f.key_points.covered.len() + f.key_points.missed.len();
+                        ui.label(if total > 0 {
+                            format!("{} of {total}", f.key_points.covered.len())
+                        } else {
+                            "–".into()
+                        });
+                    }
+                    None => {
+                        for _ in 0..3 {
+                            ui.label(RichText::new("not analysed").weak());
+                        }
+                    }
+                }
+                ui.label(
+                    answer.average_grade().map_or("not graded".into(), |g| {
+                        format!("{g:.1} ({})", crate::store::Level::nearest(g).label())
+                    }),
+                );
+                ui.end_row();
+            }
+        });
+    }
+
     pub fn ui(&mut self, ui: &mut egui::Ui, core: &mut Coach) -> Option<Navigate> {
         let mut go = None;
         ui.horizontal(|ui| {
@@ -130,6 +204,9 @@ impl Progress {
                     plot(ui, "grades", &series, "level");
                 }
             });
+
+            ui.add_space(8.0);
+            self.one_question(ui, core_ref);
 
             ui.add_space(8.0);
             ui.label(RichText::new("Sessions").heading());
