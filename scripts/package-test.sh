@@ -25,47 +25,34 @@ test -f /usr/share/icons/hicolor/256x256/apps/interview-coach.png
 test -f /usr/share/icons/hicolor/scalable/apps/interview-coach.svg
 
 home="$(mktemp -d)"
-display=":$((80 + RANDOM % 9))"
-Xvfb "$display" -screen 0 1280x860x24 -nolisten tcp >/dev/null 2>&1 &
-xvfb=$!
-app=""
+source scripts/window-lib.sh
 cleanup() {
-  [[ -n "$app" ]] && kill "$app" 2>/dev/null || true
-  kill "$xvfb" 2>/dev/null || true
+  window_stop
   rm -rf "$home"
 }
 trap cleanup EXIT
-sleep 1
+window_start_xvfb 80
 
 # A new user: no data folder yet, started from the menu (no arguments).
 run_app() { # log, extra args...
   local log="$1"
   shift
-  env -u INTERVIEW_COACH_DATA_DIR -u XDG_DATA_HOME HOME="$home" DISPLAY="$display" WAYLAND_DISPLAY= \
-    /usr/bin/interview-coach "$@" >"$log" 2>&1 &
-  app=$!
-  sleep "${PACKAGE_TEST_SECONDS:-8}"
-  if ! kill -0 "$app" 2>/dev/null; then
-    echo "package-test: the installed app exited early:" >&2
-    cat "$log" >&2
+  window_run "$log" "${PACKAGE_TEST_SECONDS:-8}" \
+    env -u INTERVIEW_COACH_DATA_DIR -u XDG_DATA_HOME HOME="$home" /usr/bin/interview-coach "$@" || {
+    echo "package-test: the installed app failed" >&2
     exit 1
-  fi
+  }
 }
 run_app "$home/first.log"
-DISPLAY="$display" import -window root "$shot"
-colours=$(convert "$shot" -format %k info:)
-if (( colours < 16 )); then
-  echo "package-test: the installed app drew nothing ($colours colours)" >&2
-  exit 1
-fi
-kill "$app"; wait "$app" 2>/dev/null || true; app=""
+colours="$(window_screenshot "$shot")" || { echo "package-test: the installed app drew nothing" >&2; exit 1; }
+window_close
 data="$home/.local/share/interview-coach"
 test -d "$data" || { echo "package-test: no data folder was made at $data" >&2; exit 1; }
 
 # A data folder that cannot be written: said on stderr, and the app runs.
 touch "$home/not-a-folder"
 run_app "$home/unwritable.log" --data-dir "$home/not-a-folder/data"
-kill "$app"; wait "$app" 2>/dev/null || true; app=""
+window_close
 grep -q "cannot be written" "$home/unwritable.log" || {
   echo "package-test: an unwritable data folder was not reported:" >&2
   cat "$home/unwritable.log" >&2
