@@ -40,6 +40,7 @@ use anyhow::{Context, Result, anyhow, bail};
 mod wer_impl;
 use interview_coach::transcribe::Transcript;
 use interview_coach::transcribe::engine::{self, BEAM_SIZE, Engine};
+use interview_coach::transcribe::prompt::Prompt;
 use interview_coach::transcribe::stream::{self, Chunk, Chunker};
 use wer_impl::wer;
 
@@ -110,7 +111,8 @@ fn main() -> Result<()> {
 
     // 1. Ours: the whole take, best of N after a warm-up.
     eprintln!("ours: warm-up, then {runs} runs on {audio_s:.1} s with {threads} thread(s)");
-    let (ours_best, ours) = best_of(runs, || engine.transcribe(&samples, threads, None).map_err(|e| anyhow!("{e}")))?;
+    let (ours_best, ours) =
+        best_of(runs, || engine.transcribe(&samples, threads, &Prompt::plain(), "").map_err(|e| anyhow!("{e}")))?;
     let dtw = ours.settings.dtw;
 
     // faster-whisper, without and with word timestamps.
@@ -293,13 +295,13 @@ fn simulate_streaming(
     for chunk in &chunks {
         let length_s = chunk.samples.len() as f64 / RATE as f64;
         let previous = parts.last().map(|(_, part): &(f64, Transcript)| part.text.as_str()).unwrap_or_default();
-        let prompt = stream::context_prompt(previous);
-        let key = ((chunk.offset_s * RATE as f64).round() as usize, chunk.samples.len(), prompt.clone());
+        let prompt = Prompt::plain();
+        let key = ((chunk.offset_s * RATE as f64).round() as usize, chunk.samples.len(), prompt.text(previous));
         let (proc_s, transcript) = match timed.get(&key) {
             Some(known) => known.clone(),
             None => {
                 let measured = best_of_warm(runs, || {
-                    engine.transcribe(&chunk.samples, threads, prompt.as_deref()).map_err(|e| anyhow!("{e}"))
+                    engine.transcribe(&chunk.samples, threads, &prompt, previous).map_err(|e| anyhow!("{e}"))
                 })?;
                 eprintln!("  chunk at {:.2} s: {length_s:.2} s of audio in {:.3} s", chunk.offset_s, measured.0);
                 timed.insert(key, measured.clone());

@@ -8,11 +8,12 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 
 use crate::audio::{capture, wav};
-use crate::content::{self, Library, Mock, Question, Stage};
+use crate::content::{self, Library, Mock, Question, QuestionRef, Stage};
 use crate::model::{catalog as models, convert};
 use crate::paths::{DATA_DIR_ENV, DataDir};
 use crate::settings::Settings;
 use crate::store::{Session, Store, takes};
+use crate::transcribe::prompt::{Prompt, PromptMode};
 use crate::transcribe::worker::{self, WorkerClient};
 
 #[derive(Debug, Parser)]
@@ -72,6 +73,12 @@ pub enum Command {
     Transcribe {
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// The question answered (`mock/stage/question`): its words and vocabulary guide whisper.
+        #[arg(long)]
+        question: Option<String>,
+        /// How whisper is prompted: plain, verbatim, question or verbatim-question (the default).
+        #[arg(long, value_name = "MODE")]
+        prompt: Option<String>,
         #[command(flatten)]
         engine: EngineArgs,
         /// One JSON object per file and line.
@@ -85,8 +92,11 @@ pub enum Command {
         /// The question answered (`mock/stage/question`), for key points, red flags and the budget.
         #[arg(long)]
         question: Option<String>,
+        /// How whisper is prompted: plain, verbatim, question or verbatim-question (the default).
+        #[arg(long, value_name = "MODE")]
+        prompt: Option<String>,
         /// Use this transcript (`transcribe --json` output) instead of transcribing.
-        #[arg(long, value_name = "FILE.json")]
+        #[arg(long, value_name = "FILE.json", conflicts_with = "prompt")]
         transcript: Option<PathBuf>,
         #[command(flatten)]
         engine: EngineArgs,
@@ -217,10 +227,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             record_command(&data, seconds, out, device, question, session, engine.as_ref())
         }
         Command::Worker => crate::transcribe::worker::serve().map(|()| ExitCode::SUCCESS),
-        Command::Transcribe { files, engine, json } => transcribe_command(&data, &files, &engine, json),
+        Command::Transcribe { files, question, prompt, engine, json } => {
+            transcribe_command(&data, &files, question.as_deref(), prompt.as_deref(), &engine, json)
+        }
         Command::Model(cmd) => model_command(&data, cmd),
-        Command::Analyze { files, question, transcript, engine, json } => {
-            analyze_command(&data, &files, question.as_deref(), transcript.as_deref(), &engine, json)
+        Command::Analyze { files, question, prompt, transcript, engine, json } => {
+            let answer = AnswerArgs { question_id: question.as_deref(), prompt_mode: prompt.as_deref() };
+            analyze_command(&data, &files, answer, transcript.as_deref(), &engine, json)
         }
         Command::Play { file, from } => {
             let player = crate::audio::playback::Player::open(&file)?;
@@ -302,12 +315,44 @@ fn start_worker(data: &DataDir, engine: &EngineArgs) -> Result<(WorkerClient, us
     Ok((client, threads))
 }
 
-fn transcribe_command(data: &DataDir, files: &[PathBuf], engine: &EngineArgs, json: bool) -> Result<ExitCode> {
+/// whisper's prompt for answers to `question` (or none known), in the
+/// mode `--prompt` asks for.
+fn prompt_for(data: &DataDir, question: Option<QuestionRef<'_>>, mode: Option<&str>) -> Result<Prompt> {
+    let mode = match mode {
+        Some(label) => PromptMode::parse(label).with_context(|| {
+            let labels: Vec<&str> = PromptMode::ALL.iter().map(|m| m.label()).collect();
+            format!("no prompt mode \"{label}\"; use one of: {}", labels.join(", "))
+        })?,
+        None => PromptMode::default(),
+    };
+    Ok(match question {
+        Some(q) => Prompt::for_question(q.question, q.mock, &load_settings(data).glossary, mode),
+        None => Prompt::verbatim().with_mode(if mode == PromptMode::Plain { mode } else { PromptMode::Verbatim }),
+    })
+}
+
+fn find_question<'a>(library: &'a Library, id: Option<&str>) -> Result<Option<QuestionRef<'a>>> {
+    id.map(|id| {
+        library.question(id).with_context(|| format!("no question \"{id}\"; see `interview-coach content list`"))
+    })
+    .transpose()
+}
+
+fn transcribe_command(
+    data: &DataDir,
+    files: &[PathBuf],
+    question_id: Option<&str>,
+    prompt_mode: Option<&str>,
+    engine: &EngineArgs,
+    json: bool,
+) -> Result<ExitCode> {
+    let library = load_library(data);
+    let prompt = prompt_for(data, find_question(&library, question_id)?, prompt_mode)?;
     let (mut client, threads) = start_worker(data, engine)?;
     let mut out = std::io::stdout().lock();
     let mut failed = false;
     for file in files {
-        match client.transcribe_file(file, threads) {
+        match client.transcribe_file(file, threads, &prompt) {
             Ok(transcript) => {
                 if json {
                     let value = serde_json::json!({
@@ -336,10 +381,16 @@ fn transcribe_command(data: &DataDir, files: &[PathBuf], engine: &EngineArgs, js
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
+/// What `analyze` knows of the answer: its question and how to prompt whisper.
+struct AnswerArgs<'a> {
+    question_id: Option<&'a str>,
+    prompt_mode: Option<&'a str>,
+}
+
 fn analyze_command(
     data: &DataDir,
     files: &[PathBuf],
-    question_id: Option<&str>,
+    AnswerArgs { question_id, prompt_mode }: AnswerArgs<'_>,
     transcript_file: Option<&std::path::Path>,
     engine: &EngineArgs,
     json: bool,
@@ -348,14 +399,8 @@ fn analyze_command(
         bail!("--transcript goes with one recording; give one FILE.wav");
     }
     let library = load_library(data);
-    let question = match question_id {
-        Some(id) => Some(
-            library
-                .question(id)
-                .with_context(|| format!("no question \"{id}\"; see `interview-coach content list`"))?,
-        ),
-        None => None,
-    };
+    let question = find_question(&library, question_id)?;
+    let prompt = prompt_for(data, question, prompt_mode)?;
     let config = load_settings(data).analysis_config();
     let given: Option<crate::transcribe::Transcript> =
         match transcript_file {
@@ -374,7 +419,7 @@ fn analyze_command(
         let result = (|| -> Result<crate::analysis::Feedback> {
             let transcript = match (&given, worker.as_mut()) {
                 (Some(t), _) => t.clone(),
-                (None, Some((client, threads))) => client.transcribe_file(file, *threads)?,
+                (None, Some((client, threads))) => client.transcribe_file(file, *threads, &prompt)?,
                 (None, None) => bail!("no transcript and no transcriber"),
             };
             Ok(crate::pipeline::answer::feedback(&transcript, Some(file), question.map(|q| q.question), &config)?)

@@ -22,6 +22,9 @@ pub struct Settings {
     pub pace_min_wpm: f64,
     pub pace_max_wpm: f64,
     pub dark_mode: bool,
+    /// The user's own terms (company, product and stack names) that whisper
+    /// should spell right in every answer; cleaned by `prompt::clean_glossary`.
+    pub glossary: Vec<String>,
 }
 
 impl Default for Settings {
@@ -34,6 +37,7 @@ impl Default for Settings {
             pace_min_wpm: analysis::DEFAULT_PACE_WPM.0,
             pace_max_wpm: analysis::DEFAULT_PACE_WPM.1,
             dark_mode: true,
+            glossary: Vec::new(),
         }
     }
 }

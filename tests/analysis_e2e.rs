@@ -11,6 +11,7 @@ use std::process::Command;
 
 use common::*;
 use interview_coach::analysis::{self, Config, FillerSource};
+use interview_coach::transcribe::prompt::Prompt;
 use interview_coach::transcribe::worker::WorkerClient;
 
 /// One piece of a scripted answer.
@@ -258,7 +259,7 @@ fn measure(client: &mut WorkerClient, dir: &Path, name: &str, script: &Script, v
         let (audio, true_fillers, text) = render(dir, script, voice, rate, true);
         let wav = dir.join(format!("{name}-{voice}-{rate}.wav"));
         write_wav(&wav, &audio);
-        let transcript = client.transcribe_file(&wav, 1).expect("transcribe");
+        let transcript = client.transcribe_file(&wav, 1, &Prompt::verbatim()).expect("transcribe");
         let feedback = analysis::analyze(&transcript, Some(&audio), None, &config);
 
         // um/uh: each true filler is matched to at most one detection and
@@ -324,7 +325,7 @@ fn measure(client: &mut WorkerClient, dir: &Path, name: &str, script: &Script, v
         let (audio, _, _) = render(dir, script, voice, rate, false);
         let wav = dir.join(format!("{name}-clean-{voice}-{rate}.wav"));
         write_wav(&wav, &audio);
-        let transcript = client.transcribe_file(&wav, 1).expect("transcribe");
+        let transcript = client.transcribe_file(&wav, 1, &Prompt::verbatim()).expect("transcribe");
         let feedback = analysis::analyze(&transcript, Some(&audio), None, &config);
         let false_here: Vec<f64> =
             feedback.fillers.items.iter().filter(|i| i.word == "um" || i.word == "uh").map(|i| i.start).collect();

@@ -10,6 +10,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::*;
+use interview_coach::transcribe::prompt::Prompt;
 use interview_coach::transcribe::stream::{Chunker, merge};
 use interview_coach::transcribe::worker::{WorkerClient, WorkerError};
 
@@ -61,6 +62,34 @@ fn espeak_speech_is_transcribed_within_15_percent_wer() {
     assert!(!line["segments"].as_array().expect("segments").is_empty());
 }
 
+/// The multilingual base model (imported by scripts/base-model.sh from
+/// PyPI's two-part wheels): validated as multilingual, forced to English,
+/// and at least as accurate as tiny.en on the same clip.
+#[test]
+fn multilingual_base_model_is_imported_and_transcribes_english() {
+    let Some(tiny) = test_model("multilingual_base_model_is_imported_and_transcribes_english") else { return };
+    let Some(base) = std::env::var_os("INTERVIEW_COACH_BASE_MODEL").map(std::path::PathBuf::from) else {
+        assert!(std::env::var("CI").is_err(), "CI must set INTERVIEW_COACH_BASE_MODEL (scripts/base-model.sh)");
+        eprintln!("SKIPPED: INTERVIEW_COACH_BASE_MODEL is not set (scripts/base-model.sh)");
+        return;
+    };
+    let info = interview_coach::model::ggml::validate(&base).expect("a valid ggml model");
+    assert_eq!(info.kind, "base");
+    assert!(!info.english_only, "{info:?}");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clip = espeak(dir.path(), "outbox", OUTBOX_ANSWER, "en-us", 150);
+    let mut rates = Vec::new();
+    for model in [&tiny, &base] {
+        let transcript = worker(model).transcribe_file(&clip, 1, &Prompt::verbatim()).expect("transcribe");
+        assert_eq!(transcript.settings.language, "en");
+        let rate = wer(OUTBOX_ANSWER, &transcript.text);
+        println!("{}: WER {:.1}%: {}", transcript.settings.model, rate * 100.0, transcript.text);
+        rates.push(rate);
+    }
+    assert!(rates[1] <= 0.15, "base WER {:.3}", rates[1]);
+    assert!(rates[1] <= rates[0] + 0.02, "base {:.3} worse than tiny.en {:.3}", rates[1], rates[0]);
+}
+
 #[test]
 fn silence_is_no_speech_not_invented_text() {
     let Some(model) = test_model("silence_is_no_speech_not_invented_text") else { return };
@@ -72,7 +101,7 @@ fn silence_is_no_speech_not_invented_text() {
         writer.write_sample(((i * 7919 % 13) as i16 - 6) * 3).expect("write");
     }
     writer.finalize().expect("finalize");
-    let transcript = worker(&model).transcribe_file(&silent, 1).expect("transcribe");
+    let transcript = worker(&model).transcribe_file(&silent, 1, &Prompt::verbatim()).expect("transcribe");
     assert!(transcript.no_speech, "{transcript:?}");
     assert_eq!(transcript.text, "");
     assert!(transcript.words.is_empty());
@@ -109,13 +138,13 @@ fn a_crashed_worker_is_reported_and_replaced() {
         std::thread::sleep(Duration::from_millis(300));
         std::process::Command::new("kill").args(["-ABRT", &pid.to_string()]).status().expect("kill")
     });
-    let err = client.transcribe_file(&clip, 1).expect_err("the worker died");
+    let err = client.transcribe_file(&clip, 1, &Prompt::verbatim()).expect_err("the worker died");
     killer.join().expect("killer");
     assert!(matches!(err, WorkerError::Crashed { .. }), "{err}");
     assert!(err.to_string().contains("the recording is kept"), "{err}");
     // The next take gets a fresh worker with the model loaded again.
     let short = espeak(dir.path(), "short", "The consumer is idempotent.", "en-us", 150);
-    let transcript = client.transcribe_file(&short, 1).expect("a new worker");
+    let transcript = client.transcribe_file(&short, 1, &Prompt::verbatim()).expect("a new worker");
     assert!(wer("The consumer is idempotent.", &transcript.text) <= 0.5, "{}", transcript.text);
 
     // Cancel stops the worker; the next take works again.
@@ -124,10 +153,10 @@ fn a_crashed_worker_is_reported_and_replaced() {
         std::thread::sleep(Duration::from_millis(300));
         cancel.cancel();
     });
-    let err = client.transcribe_file(&clip, 1).expect_err("cancelled");
+    let err = client.transcribe_file(&clip, 1, &Prompt::verbatim()).expect_err("cancelled");
     canceller.join().expect("canceller");
     assert!(matches!(err, WorkerError::Cancelled), "{err}");
-    assert!(client.transcribe_file(&short, 1).is_ok());
+    assert!(client.transcribe_file(&short, 1, &Prompt::verbatim()).is_ok());
 
     // The model file is gone when the worker must restart: every take says
     // so, and the client no longer claims a model.
@@ -138,8 +167,8 @@ fn a_crashed_worker_is_reported_and_replaced() {
     std::fs::remove_file(&moved).expect("remove model");
     std::process::Command::new("kill").args(["-KILL", &pid.to_string()]).status().expect("kill");
     std::thread::sleep(Duration::from_millis(200));
-    let _ = client.transcribe_file(&short, 1).expect_err("the worker died");
-    let err = client.transcribe_file(&short, 1).expect_err("no model to reload");
+    let _ = client.transcribe_file(&short, 1, &Prompt::verbatim()).expect_err("the worker died");
+    let err = client.transcribe_file(&short, 1, &Prompt::verbatim()).expect_err("no model to reload");
     assert!(err.to_string().contains("could not load"), "{err}");
     assert!(!client.has_model());
 }
@@ -183,12 +212,15 @@ fn streamed_chunks_join_without_dropping_or_repeating_words() {
     for chunk in &chunks {
         assert!(chunk.samples.len() <= 28 * 16_000);
         let previous = parts.last().map(|(_, p)| p.text.clone()).unwrap_or_default();
-        parts.push((chunk.offset_s, client.transcribe_chunk(&chunk.samples, 1, &previous).expect("chunk")));
+        parts.push((
+            chunk.offset_s,
+            client.transcribe_chunk(&chunk.samples, 1, &Prompt::verbatim(), &previous).expect("chunk"),
+        ));
     }
     let settings = parts[0].1.settings.clone();
     let streamed = merge(&parts, take.len() as f64 / 16_000.0, settings);
     // The same take transcribed whole, after Stop.
-    let whole = client.transcribe_samples(&take, 1).expect("whole take");
+    let whole = client.transcribe_samples(&take, 1, &Prompt::verbatim()).expect("whole take");
     let reference = sentences.join(" ");
     let (streamed_wer, whole_wer) = (wer(&reference, &streamed.text), wer(&reference, &whole.text));
     println!(

@@ -5,6 +5,7 @@
 pub mod advice;
 pub mod audio;
 pub mod content;
+pub mod corrections;
 pub mod filled_pauses;
 pub mod fillers;
 pub mod star;
@@ -48,6 +49,8 @@ pub const DEFAULT_PACE_WPM: (f64, f64) = (130.0, 170.0);
 pub enum FillerSource {
     Transcript,
     Audio,
+    /// Added by the user in review ("I said 'um' here").
+    User,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -55,6 +58,9 @@ pub struct FillerItem {
     pub word: String,
     pub start: f64,
     pub source: FillerSource,
+    /// The user marked it "not a filler": shown, not counted.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub removed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -212,7 +218,7 @@ pub fn analyze(
     // Fillers: whisper's words, plus um/uh heard in the audio but not transcribed.
     let mut items: Vec<FillerItem> = fillers::find(&tokens, &config.fillers)
         .into_iter()
-        .map(|f| FillerItem { word: f.filler, start: f.start, source: FillerSource::Transcript })
+        .map(|f| FillerItem { word: f.filler, start: f.start, source: FillerSource::Transcript, removed: false })
         .collect();
     let counts_um_uh = config.fillers.iter().any(|f| f.eq_ignore_ascii_case("um") || f.eq_ignore_ascii_case("uh"));
     if let (Some(samples), true) = (audio, counts_um_uh) {
@@ -292,7 +298,12 @@ fn add_audio_fillers(items: &mut Vec<FillerItem>, pauses: Vec<filled_pauses::Fil
                 && i.start <= pause.end + 0.3
         });
         if !transcribed {
-            items.push(FillerItem { word: pause.word.to_owned(), start: pause.start, source: FillerSource::Audio });
+            items.push(FillerItem {
+                word: pause.word.to_owned(),
+                start: pause.start,
+                source: FillerSource::Audio,
+                removed: false,
+            });
         }
     }
     items.sort_by(|a, b| a.start.total_cmp(&b.start));
@@ -423,8 +434,12 @@ mod tests {
 
     #[test]
     fn audio_fillers_count_once_but_not_against_other_fillers() {
-        let transcribed =
-            |word: &str, start: f64| FillerItem { word: word.into(), start, source: FillerSource::Transcript };
+        let transcribed = |word: &str, start: f64| FillerItem {
+            word: word.into(),
+            start,
+            source: FillerSource::Transcript,
+            removed: false,
+        };
         let heard = |start: f64, end: f64| filled_pauses::FilledPause { start, end, pitch_hz: 110.0, word: "um" };
         // whisper put "you know" where the um was: both count.
         let mut items = vec![transcribed("you know", 12.5)];

@@ -485,6 +485,9 @@ fn validate_mock(mock: &Mock, file: &str, src: &str, tables: &[RubricTable]) -> 
     if mock.stages.is_empty() {
         err(None, "the mock has no stages; add a [[stage]] with at least one [[stage.question]]".into());
     }
+    for problem in vocabulary_problems(&mock.vocabulary, "the mock") {
+        err(loc.top_key("vocabulary"), problem);
+    }
 
     // Summed as u64: out-of-range u32 minutes must not overflow the sum.
     let stage_total: u64 = mock.stages.iter().map(|s| u64::from(s.minutes)).sum();
@@ -577,6 +580,9 @@ fn validate_mock(mock: &Mock, file: &str, src: &str, tables: &[RubricTable]) -> 
                     );
                 }
             }
+            for problem in vocabulary_problems(&question.vocabulary, &format!("question \"{}\"", question.id)) {
+                err(key("vocabulary"), problem);
+            }
             for (ki, point) in question.key_points.iter().enumerate() {
                 if point.name.trim().is_empty() {
                     err(
@@ -588,6 +594,17 @@ fn validate_mock(mock: &Mock, file: &str, src: &str, tables: &[RubricTable]) -> 
         }
     }
     errs
+}
+
+/// A `vocabulary` entry goes into whisper's prompt: one term or short name each.
+fn vocabulary_problems(terms: &[String], owner: &str) -> Vec<String> {
+    terms
+        .iter()
+        .enumerate()
+        .filter_map(|(i, term)| {
+            super::vocabulary::clean_term(term).err().map(|why| format!("vocabulary entry {} of {owner}: {why}", i + 1))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -633,6 +650,24 @@ signals = ["go-depth"]
         let errs = check(&src);
         assert_eq!(errs.len(), 1);
         assert_eq!(errs[0].line, Some(15), "{}", errs[0]);
+    }
+
+    #[test]
+    fn bad_vocabulary_entries_name_the_line() {
+        let long = "y".repeat(80);
+        let src = MINIMAL
+            .replace("rubric = \"technical\"\n", "rubric = \"technical\"\nvocabulary = [\"Kafka\", \" \"]\n")
+            .replace(
+                "signals = [\"go-depth\"]",
+                &format!("signals = [\"go-depth\"]\nvocabulary = [\"Debezium\", \"{long}\"]"),
+            );
+        let errs = check(&src);
+        assert_eq!(errs.len(), 2, "{errs:?}");
+        assert!(
+            errs[0].line == Some(5) && errs[0].message.contains("vocabulary entry 2 of the mock: the entry is empty"),
+            "{errs:?}"
+        );
+        assert!(errs[1].line == Some(18) && errs[1].message.contains("80 characters"), "{errs:?}");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 mod load;
 pub mod model;
+pub mod vocabulary;
 
 pub use load::{
     ContentError, Library, LoadedMock, MockSource, QuestionRef, check_file, load_builtin_rubric, question_id,

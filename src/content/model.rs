@@ -103,6 +103,10 @@ pub struct Question {
     /// Phrases that, when said, hint at one of the red flags.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub red_flag_phrases: Vec<String>,
+    /// Terms whisper should spell right in answers to this question (its
+    /// product names, acronyms, jargon), added to the mock's list.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vocabulary: Vec<String>,
 }
 
 impl Question {
@@ -168,6 +172,9 @@ pub struct Mock {
     pub budget_note: Option<String>,
     /// The rubric table this mock is graded against.
     pub rubric: String,
+    /// Terms whisper should spell right in every answer of this mock.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vocabulary: Vec<String>,
     #[serde(rename = "stage")]
     pub stages: Vec<Stage>,
 }

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use super::answer;
 use super::practice::LiveTake;
 use crate::analysis::Feedback;
+use crate::analysis::corrections::{self, DetectorRecord, FillerCorrection};
 use crate::audio::capture::{self, DeviceInfo};
 use crate::audio::playback::Player;
 use crate::content::{Library, Question};
@@ -26,6 +27,7 @@ use crate::paths::DataDir;
 use crate::settings::Settings;
 use crate::store::{Session, Store, StoreProblem, merge, takes};
 use crate::transcribe::Transcript;
+use crate::transcribe::prompt::{Prompt, PromptMode};
 use crate::transcribe::service::{self, Command, TakeKey, Transcriber};
 
 /// Asks whoever shows the state to look again (the app: a repaint).
@@ -400,7 +402,11 @@ impl Coach {
     /// answer thread analyses it and reports `AppEvent::Transcribed`.
     pub(crate) fn expect_transcript(&mut self, key: TakeKey, session_id: &str, answer_id: &str) {
         let Some(answer) = self.session(session_id).and_then(|s| s.answer(answer_id)) else { return };
-        let question = self.library.question(&answer.question_id).map(|q| q.question.clone());
+        let question_ref = self.library.question(&answer.question_id);
+        let prompt = question_ref.map_or_else(Prompt::verbatim, |q| {
+            Prompt::for_question(q.question, q.mock, &self.settings.glossary, PromptMode::default())
+        });
+        let question = question_ref.map(|q| q.question.clone());
         let job = TakeJob {
             session_id: session_id.to_owned(),
             answer_id: answer_id.to_owned(),
@@ -411,6 +417,7 @@ impl Coach {
         if let Ok(mut pending) = self.pending.lock() {
             pending.insert(key, job);
         }
+        self.transcriber.send(Command::Prompt { key, prompt });
     }
 
     /// Drops a take that never started.
@@ -438,6 +445,50 @@ impl Coach {
         let key = self.new_take_key();
         self.expect_transcript(key, session_id, answer_id);
         self.transcriber.send(Command::TranscribeFile { key, path: wav_path });
+    }
+
+    /// Applies the user's correction of a filler (or undoes the same one)
+    /// to a take: its counts and advice change at once, and the correction is
+    /// saved with the take. Refused, with the reason, when it points outside
+    /// the take or at a take whose recording or feedback is gone.
+    pub fn correct_filler(
+        &mut self,
+        session_id: &str,
+        answer_id: &str,
+        correction: FillerCorrection,
+    ) -> Result<(), String> {
+        let answer = self.session(session_id).and_then(|s| s.answer(answer_id)).ok_or("This take no longer exists.")?;
+        let wav_kept = self.answer_wav(session_id, answer_id).is_some_and(|p| p.exists());
+        if !wav_kept {
+            return Err("The recording of this take is gone, so its fillers cannot be corrected.".into());
+        }
+        let (Some(feedback), Some(transcript)) = (&answer.feedback, &answer.transcript) else {
+            return Err("This take has no transcript yet: correct its fillers once it is transcribed.".into());
+        };
+        let config = self.settings.analysis_config();
+        corrections::check(feedback, &correction, &config).map_err(|e| format!("Not applied: {e}."))?;
+        let list = corrections::toggle(&answer.filler_corrections, correction);
+        let kind = self.library.question(&answer.question_id).map(|q| q.question.kind);
+        let mut feedback = feedback.clone();
+        corrections::apply(&mut feedback, &list, kind, transcript.no_speech, &config);
+        self.edit_session(session_id, |session| {
+            if let Some(a) = session.answer_mut(answer_id) {
+                a.filler_corrections = list;
+                a.feedback = Some(feedback);
+            }
+        });
+        Ok(())
+    }
+
+    /// The filler detector's record on the takes the user corrected.
+    pub fn detector_record(&self) -> DetectorRecord {
+        let mut record = DetectorRecord::default();
+        for answer in self.sessions.iter().flat_map(|s| &s.answers) {
+            if let Some(feedback) = &answer.feedback {
+                record.add(feedback, &answer.filler_corrections);
+            }
+        }
+        record
     }
 
     pub fn answer_wav(&self, session_id: &str, answer_id: &str) -> Option<PathBuf> {
@@ -679,17 +730,32 @@ impl Coach {
             AppEvent::Transcribed { key, session_id, answer_id, transcript, feedback } => {
                 self.live_text.remove(&key);
                 let mut failure = None;
-                self.edit_session(&session_id, |session| {
-                    if let Some(a) = session.answer_mut(&answer_id) {
-                        a.transcript = Some(*transcript);
-                        a.elided = false;
-                        a.transcription_error = None;
-                        match feedback {
-                            Ok(feedback) => a.feedback = Some(*feedback),
-                            Err(err) => failure = Some(err),
+                let config = self.settings.analysis_config();
+                let library = &self.library;
+                let kind_of = |question_id: &str| library.question(question_id).map(|q| q.question.kind);
+                if let Some(session) = self.sessions.iter_mut().find(|s| s.id == session_id)
+                    && let Some(a) = session.answer_mut(&answer_id)
+                {
+                    match feedback {
+                        Ok(mut feedback) => {
+                            // The user's corrections outlive a new transcript.
+                            let kind = kind_of(&a.question_id);
+                            corrections::apply(
+                                &mut feedback,
+                                &a.filler_corrections,
+                                kind,
+                                transcript.no_speech,
+                                &config,
+                            );
+                            a.feedback = Some(*feedback);
                         }
+                        Err(err) => failure = Some(err),
                     }
-                });
+                    a.transcript = Some(*transcript);
+                    a.elided = false;
+                    a.transcription_error = None;
+                    self.save(&session_id);
+                }
                 if let Some(err) = failure {
                     self.error(format!("Could not analyse the answer: {err}"));
                 }

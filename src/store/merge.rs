@@ -55,10 +55,17 @@ fn answer(base: Option<&Answer>, ours: &Answer, theirs: &Answer) -> Answer {
     let mut merged = ours.clone();
     // The transcript with its feedback, as one part. An elided copy has
     // not changed it (a new transcript ends the elision) and has none to give.
-    let changed = |a: &Answer| !a.elided && (a.transcript != base.transcript || a.feedback != base.feedback);
+    // The filler corrections belong to it: the feedback has them applied.
+    let changed = |a: &Answer| {
+        !a.elided
+            && (a.transcript != base.transcript
+                || a.feedback != base.feedback
+                || a.filler_corrections != base.filler_corrections)
+    };
     if ours.elided || (!changed(ours) && changed(theirs)) {
         merged.transcript = theirs.transcript.clone();
         merged.feedback = theirs.feedback.clone();
+        merged.filler_corrections = theirs.filler_corrections.clone();
         merged.transcription_error = theirs.transcription_error.clone();
         merged.elided = theirs.elided;
     }

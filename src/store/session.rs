@@ -6,6 +6,7 @@ use chrono::{DateTime, Local, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::Feedback;
+use crate::analysis::corrections::FillerCorrection;
 use crate::transcribe::Transcript;
 
 /// Bumped when the file format changes incompatibly.
@@ -101,6 +102,10 @@ pub struct Answer {
     pub listen_for_ticks: Vec<usize>,
     #[serde(default)]
     pub notes: String,
+    /// The user's corrections of the fillers found ("not a filler", "I said
+    /// 'um' here"), by time in the take; `feedback` has them applied.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub filler_corrections: Vec<FillerCorrection>,
     /// Coding questions: the candidate's scratchpad.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scratchpad: Option<String>,
@@ -130,6 +135,7 @@ impl Answer {
             grades: BTreeMap::new(),
             listen_for_ticks: Vec::new(),
             notes: String::new(),
+            filler_corrections: Vec::new(),
             scratchpad: None,
             elided: false,
         }

@@ -8,6 +8,9 @@ use whisper_rs::{
     DtwMode, DtwModelPreset, DtwParameters, FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters,
 };
 
+use super::loops;
+use super::prompt::{MAX_PROMPT_TOKENS, Prompt};
+use super::stream::{Chunker, merge};
 use super::{DecodeSettings, Segment, Transcript, Word};
 use crate::model::ggml::{self, ModelInfo};
 use crate::util::SAMPLE_RATE;
@@ -80,15 +83,100 @@ impl Engine {
         self.info.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
     }
 
-    /// Transcribes 16 kHz mono samples. Near-silence gives an empty
-    /// transcript marked `no_speech` rather than whisper's inventions.
-    /// `prompt`: text said just before this audio (streaming), for continuity.
-    pub fn transcribe(&self, samples: &[f32], threads: usize, prompt: Option<&str>) -> Result<Transcript, EngineError> {
+    /// Transcribes a whole recording: longer than one whisper window, it is
+    /// cut at pauses as a live take is, and every piece gets the same prompt
+    /// (whisper would otherwise let its own output push the prompt out).
+    pub fn transcribe_long(&self, samples: &[f32], threads: usize, prompt: &Prompt) -> Result<Transcript, EngineError> {
+        let mut chunker = Chunker::new();
+        let mut chunks = chunker.push(samples);
+        chunks.extend(chunker.finish());
+        let mut parts: Vec<(f64, Transcript)> = Vec::new();
+        for chunk in chunks {
+            let previous = parts.last().map(|(_, p)| p.text.clone()).unwrap_or_default();
+            parts.push((chunk.offset_s, self.transcribe(&chunk.samples, threads, prompt, &previous)?));
+        }
         let duration_s = samples.len() as f64 / f64::from(SAMPLE_RATE);
-        let settings = DecodeSettings { model: self.model_name(), threads, language: "en".into(), dtw: self.dtw };
+        let settings = parts.first().map_or_else(|| self.settings(threads, prompt), |(_, p)| p.settings.clone());
+        Ok(merge(&parts, duration_s, settings))
+    }
+
+    fn settings(&self, threads: usize, prompt: &Prompt) -> DecodeSettings {
+        DecodeSettings {
+            model: self.model_name(),
+            threads,
+            language: "en".into(),
+            dtw: self.dtw,
+            prompt: Some(prompt.mode),
+            redecoded: 0,
+        }
+    }
+
+    /// How many tokens whisper makes of `text` (`None`: it cannot tokenize it).
+    pub fn count_tokens(&self, text: &str) -> Option<usize> {
+        // A token is at least a byte, so `len + 1` slots always suffice
+        // (whisper-rs mishandles a "needs more" answer).
+        self.ctx.tokenize(text, text.len() + 1).ok().map(|t| t.len())
+    }
+
+    /// whisper's initial prompt for a piece: `prompt` with the end of the
+    /// text before it, trimmed word by word from the front of that text
+    /// until it fits whisper's limit in tokens.
+    pub fn initial_prompt(&self, prompt: &Prompt, previous: &str) -> Option<String> {
+        let mut previous = previous.to_owned();
+        loop {
+            let text = prompt.text(&previous)?;
+            let fits = self.count_tokens(&text).is_some_and(|n| n <= MAX_PROMPT_TOKENS);
+            if fits {
+                return Some(text);
+            }
+            if previous.trim().is_empty() {
+                // The fixed part alone is too long: keep its start, as a
+                // last resort (the content limits make this unreachable).
+                let cut: String = text.chars().take(MAX_PROMPT_TOKENS * 2).collect();
+                return Some(cut);
+            }
+            previous = previous.split_once(' ').map(|(_, rest)| rest.to_owned()).unwrap_or_default();
+        }
+    }
+
+    /// Transcribes 16 kHz mono samples (one piece, up to whisper's 30 s
+    /// window). Near-silence gives an empty transcript marked `no_speech`
+    /// rather than whisper's inventions. `previous`: the text said just
+    /// before this audio, for continuity. A decoding loop is decoded again
+    /// without the prompt, and a loop left after that is cut out.
+    pub fn transcribe(
+        &self,
+        samples: &[f32],
+        threads: usize,
+        prompt: &Prompt,
+        previous: &str,
+    ) -> Result<Transcript, EngineError> {
+        let duration_s = samples.len() as f64 / f64::from(SAMPLE_RATE);
+        let mut settings = self.settings(threads, prompt);
         if !has_speech(samples) {
             return Ok(Transcript::no_speech(duration_s, settings));
         }
+        let text = self.initial_prompt(prompt, previous);
+        let first = self.decode(samples, threads, text.as_deref(), duration_s, &settings)?;
+        let Some(found) = loops::detect(&first.text, text.as_deref()) else { return Ok(first) };
+        log::warn!("whisper looped ({found:?}); decoding again without the prompt");
+        settings.redecoded = 1;
+        let mut again = self.decode(samples, threads, None, duration_s, &settings)?;
+        if loops::detect(&again.text, None).is_some() {
+            drop_repeated_segments(&mut again);
+        }
+        Ok(again)
+    }
+
+    fn decode(
+        &self,
+        samples: &[f32],
+        threads: usize,
+        prompt: Option<&str>,
+        duration_s: f64,
+        settings: &DecodeSettings,
+    ) -> Result<Transcript, EngineError> {
+        let settings = settings.clone();
         let mut state = self.ctx.create_state().map_err(|e| EngineError::Whisper(e.to_string()))?;
         // Beam search, as faster-whisper does by default: fewer misheard words.
         let mut params = FullParams::new(SamplingStrategy::BeamSearch { beam_size: BEAM_SIZE, patience: -1.0 });
@@ -146,6 +234,24 @@ impl Engine {
         let no_speech = words.is_empty();
         Ok(Transcript { text, duration_s, segments, words, no_speech, settings })
     }
+}
+
+/// What is left of a loop after a second decoding: a segment that says
+/// again what the one before it said goes, with its words.
+fn drop_repeated_segments(transcript: &mut Transcript) {
+    let mut kept: Vec<Segment> = Vec::new();
+    for segment in std::mem::take(&mut transcript.segments) {
+        let repeats =
+            kept.last().is_some_and(|last| loops::detect(&format!("{} {}", last.text, segment.text), None).is_some());
+        if repeats {
+            transcript.words.retain(|w| w.start < segment.start || w.start >= segment.end);
+        } else {
+            kept.push(segment);
+        }
+    }
+    transcript.segments = kept;
+    transcript.text = transcript.segments.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join(" ");
+    transcript.no_speech = transcript.words.is_empty();
 }
 
 /// "[BLANK_AUDIO]", "(music)": whisper's descriptions of non-speech.

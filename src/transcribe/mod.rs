@@ -2,6 +2,8 @@
 //! the transcript that is saved with each take.
 
 pub mod engine;
+pub mod loops;
+pub mod prompt;
 pub mod service;
 pub mod stream;
 pub mod worker;
@@ -33,6 +35,16 @@ pub struct DecodeSettings {
     pub language: String,
     #[serde(default)]
     pub dtw: bool,
+    /// The prompt mode (`None`: transcribed before prompts existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<prompt::PromptMode>,
+    /// Pieces decoded a second time, without the prompt, because whisper looped.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub redecoded: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// The transcript of one take.

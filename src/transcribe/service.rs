@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender};
 
+use super::prompt::Prompt;
 use super::stream::{Chunker, merge};
 use super::worker::{CancelHandle, WorkerClient, WorkerError};
 use super::{DecodeSettings, Transcript};
@@ -20,6 +21,12 @@ pub type TakeKey = u64;
 pub enum Command {
     LoadModel(PathBuf),
     SetThreads(usize),
+    /// How to prompt whisper for this take (the question's vocabulary);
+    /// sent before its audio or file. Without it, `Prompt::verbatim()`.
+    Prompt {
+        key: TakeKey,
+        prompt: Prompt,
+    },
     TranscribeFile {
         key: TakeKey,
         path: PathBuf,
@@ -110,6 +117,7 @@ impl Transcriber {
 }
 
 struct Live {
+    prompt: Prompt,
     chunker: Chunker,
     parts: Vec<(f64, Transcript)>,
     failed: Option<String>,
@@ -118,6 +126,7 @@ struct Live {
 fn run(mut client: WorkerClient, mut threads: usize, commands: &Receiver<Command>, send: &dyn Fn(Event)) {
     let mut live: HashMap<TakeKey, Live> = HashMap::new();
     let mut forgotten: HashSet<TakeKey> = HashSet::new();
+    let mut prompts: HashMap<TakeKey, Prompt> = HashMap::new();
     let mut model_name = String::new();
     let mut had_model = false;
     while let Ok(command) = commands.recv() {
@@ -132,9 +141,13 @@ fn run(mut client: WorkerClient, mut threads: usize, commands: &Receiver<Command
                     Err(err) => send(Event::ModelFailed(err.to_string())),
                 },
                 Command::SetThreads(n) => threads = n.max(1),
+                Command::Prompt { key, prompt } => {
+                    prompts.insert(key, prompt);
+                }
                 Command::TranscribeFile { key, path } => {
                     forgotten.remove(&key);
-                    match client.transcribe_file(&path, threads) {
+                    let prompt = prompts.remove(&key).unwrap_or_else(Prompt::verbatim);
+                    match client.transcribe_file(&path, threads, &prompt) {
                         Ok(transcript) => send(Event::Done { key, transcript }),
                         Err(err) => send(Event::Failed { key, error: err.to_string() }),
                     }
@@ -144,6 +157,7 @@ fn run(mut client: WorkerClient, mut threads: usize, commands: &Receiver<Command
                         break 'command;
                     }
                     let take = live.entry(key).or_insert_with(|| Live {
+                        prompt: prompts.remove(&key).unwrap_or_else(Prompt::verbatim),
                         chunker: Chunker::new(),
                         parts: Vec::new(),
                         failed: None,
@@ -153,7 +167,7 @@ fn run(mut client: WorkerClient, mut threads: usize, commands: &Receiver<Command
                             break;
                         }
                         let previous = take.parts.last().map(|(_, p)| p.text.clone()).unwrap_or_default();
-                        match client.transcribe_chunk(&chunk.samples, threads, &previous) {
+                        match client.transcribe_chunk(&chunk.samples, threads, &take.prompt, &previous) {
                             Ok(part) => {
                                 take.parts.push((chunk.offset_s, part));
                                 let text = take
@@ -174,20 +188,24 @@ fn run(mut client: WorkerClient, mut threads: usize, commands: &Receiver<Command
                         live.remove(&key);
                         break 'command;
                     }
-                    let mut take =
-                        live.remove(&key).unwrap_or(Live { chunker: Chunker::new(), parts: Vec::new(), failed: None });
+                    let mut take = live.remove(&key).unwrap_or_else(|| Live {
+                        prompt: prompts.remove(&key).unwrap_or_else(Prompt::verbatim),
+                        chunker: Chunker::new(),
+                        parts: Vec::new(),
+                        failed: None,
+                    });
                     if take.failed.is_none()
                         && let Some(tail) = take.chunker.finish()
                     {
                         let previous = take.parts.last().map(|(_, p)| p.text.clone()).unwrap_or_default();
-                        match client.transcribe_chunk(&tail.samples, threads, &previous) {
+                        match client.transcribe_chunk(&tail.samples, threads, &take.prompt, &previous) {
                             Ok(part) => take.parts.push((tail.offset_s, part)),
                             Err(err) => take.failed = Some(err.to_string()),
                         }
                     }
                     if let Some(error) = take.failed {
                         // The recording is complete on disk: transcribe it whole.
-                        match wav.map(|path| client.transcribe_file(&path, threads)) {
+                        match wav.map(|path| client.transcribe_file(&path, threads, &take.prompt)) {
                             Some(Ok(transcript)) => send(Event::Done { key, transcript }),
                             Some(Err(err)) => send(Event::Failed { key, error: err.to_string() }),
                             None => send(Event::Failed { key, error }),
@@ -203,11 +221,14 @@ fn run(mut client: WorkerClient, mut threads: usize, commands: &Receiver<Command
                         threads,
                         language: "en".into(),
                         dtw: false,
+                        prompt: Some(take.prompt.mode),
+                        redecoded: 0,
                     });
                     send(Event::Done { key, transcript: merge(&take.parts, duration_s, settings) });
                 }
                 Command::Forget { key } => {
                     live.remove(&key);
+                    prompts.remove(&key);
                     forgotten.insert(key);
                 }
             }

@@ -106,13 +106,6 @@ impl Chunker {
     }
 }
 
-/// whisper's prompt for a chunk: the end of the text before it (whisper
-/// keeps about 220 tokens of prompt; 400 characters fit).
-pub fn context_prompt(previous: &str) -> Option<String> {
-    let tail: String = previous.chars().rev().take(400).collect::<Vec<_>>().into_iter().rev().collect();
-    (!tail.trim().is_empty()).then(|| tail.trim().to_owned())
-}
-
 /// Joins chunk transcripts (in order) into the take's transcript.
 pub fn merge(parts: &[(f64, Transcript)], duration_s: f64, settings: DecodeSettings) -> Transcript {
     let mut merged = Transcript::no_speech(duration_s, settings);
@@ -132,6 +125,7 @@ pub fn merge(parts: &[(f64, Transcript)], duration_s: f64, settings: DecodeSetti
     }
     merged.text = merged.segments.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join(" ");
     merged.no_speech = merged.words.is_empty();
+    merged.settings.redecoded = parts.iter().map(|(_, p)| p.settings.redecoded).sum();
     merged
 }
 

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Transcript;
 use super::engine::Engine;
+use super::prompt::Prompt;
 use crate::audio::{resample, wav};
 use crate::model::ggml::ModelInfo;
 
@@ -29,14 +30,18 @@ pub enum Request {
     TranscribeFile {
         path: PathBuf,
         threads: usize,
+        #[serde(default)]
+        prompt: Prompt,
     },
-    /// 16 kHz mono audio as base64 of little-endian i16; `prompt` is the
+    /// 16 kHz mono audio as base64 of little-endian i16; `previous` is the
     /// text just before it (the previous chunk), for continuity.
     TranscribeSamples {
         pcm16: String,
         threads: usize,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        prompt: Option<String>,
+        #[serde(default)]
+        prompt: Prompt,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        previous: String,
     },
 }
 
@@ -130,16 +135,16 @@ fn handle(engine: &mut Option<Engine>, request: Request) -> Result<Reply, String
             *engine = Some(loaded);
             Ok(Reply::Loaded(info))
         }
-        Request::TranscribeFile { path, threads } => {
+        Request::TranscribeFile { path, threads, prompt } => {
             let engine = engine.as_ref().ok_or_else(|| WorkerError::NoModel.to_string())?;
             let (samples, rate) = wav::read_mono(&path).map_err(|e| e.to_string())?;
             let samples = resample::resample_clip(&samples, rate).map_err(|e| e.to_string())?;
-            engine.transcribe(&samples, threads, None).map(Reply::Transcript).map_err(|e| e.to_string())
+            engine.transcribe_long(&samples, threads, &prompt).map(Reply::Transcript).map_err(|e| e.to_string())
         }
-        Request::TranscribeSamples { pcm16, threads, prompt } => {
+        Request::TranscribeSamples { pcm16, threads, prompt, previous } => {
             let engine = engine.as_ref().ok_or_else(|| WorkerError::NoModel.to_string())?;
             let samples = decode_pcm16(&pcm16)?;
-            engine.transcribe(&samples, threads, prompt.as_deref()).map(Reply::Transcript).map_err(|e| e.to_string())
+            engine.transcribe(&samples, threads, &prompt, &previous).map(Reply::Transcript).map_err(|e| e.to_string())
         }
     }
 }
@@ -378,17 +383,22 @@ impl WorkerClient {
         self.model.is_some()
     }
 
-    pub fn transcribe_file(&mut self, path: &Path, threads: usize) -> Result<Transcript, WorkerError> {
+    pub fn transcribe_file(&mut self, path: &Path, threads: usize, prompt: &Prompt) -> Result<Transcript, WorkerError> {
         let seconds = hound::WavReader::open(path)
             .map_or(600.0, |r| f64::from(r.duration()) / f64::from(r.spec().sample_rate.max(1)));
-        self.expect_transcript(Request::TranscribeFile { path: path.to_owned(), threads }, seconds)
+        self.expect_transcript(
+            Request::TranscribeFile { path: path.to_owned(), threads, prompt: prompt.clone() },
+            seconds,
+        )
     }
 
-    pub fn transcribe_samples(&mut self, samples: &[f32], threads: usize) -> Result<Transcript, WorkerError> {
-        self.expect_transcript(
-            Request::TranscribeSamples { pcm16: encode_pcm16(samples), threads, prompt: None },
-            samples_seconds(samples),
-        )
+    pub fn transcribe_samples(
+        &mut self,
+        samples: &[f32],
+        threads: usize,
+        prompt: &Prompt,
+    ) -> Result<Transcript, WorkerError> {
+        self.transcribe_chunk(samples, threads, prompt, "")
     }
 
     /// A chunk of a longer take, with the text before it as context.
@@ -396,13 +406,16 @@ impl WorkerClient {
         &mut self,
         samples: &[f32],
         threads: usize,
+        prompt: &Prompt,
         previous: &str,
     ) -> Result<Transcript, WorkerError> {
-        let prompt = super::stream::context_prompt(previous);
-        self.expect_transcript(
-            Request::TranscribeSamples { pcm16: encode_pcm16(samples), threads, prompt },
-            samples_seconds(samples),
-        )
+        let request = Request::TranscribeSamples {
+            pcm16: encode_pcm16(samples),
+            threads,
+            prompt: prompt.clone(),
+            previous: previous.to_owned(),
+        };
+        self.expect_transcript(request, samples_seconds(samples))
     }
 
     fn expect_transcript(&mut self, request: Request, audio_seconds: f64) -> Result<Transcript, WorkerError> {

@@ -11,6 +11,7 @@ use super::practice::PracticeScreen;
 use super::widgets::{self, BAD, GOOD, WARN};
 use super::{Coach, Navigate};
 use crate::analysis::clock;
+use crate::analysis::corrections::{CorrectionAction, FillerCorrection};
 use crate::audio::playback::Player;
 use crate::pipeline::{AppEvent, Job};
 use crate::store::{Answer, Session, compare, history, report};
@@ -34,6 +35,8 @@ pub struct AnswerPanel {
     compare_with: Option<(String, String)>,
     /// "Answer again" was clicked: the question to answer again.
     pub answer_again: Option<String>,
+    /// "Mark a missed 'um'" is on: the next word clicked is where it was said.
+    marking: Option<String>,
     /// Shown in the review screen (Space plays; "Answer again" offered),
     /// rather than under a practice question (Space records there).
     pub in_review: bool,
@@ -223,7 +226,22 @@ impl AnswerPanel {
                 (Some(transcript), _) => {
                     widgets::transcript_legend(ui);
                     if let Some(t) = widgets::transcript_words(ui, transcript, answer.feedback.as_ref(), playhead) {
-                        self.play(core, session_id, &answer_id, Some(t));
+                        match self.marking.take() {
+                            // Marking a missed filler: the clicked word is where it was said.
+                            Some(word) => {
+                                let missed = FillerCorrection { at_s: t, action: CorrectionAction::Missed { word } };
+                                if let Err(err) = core.correct_filler(session_id, &answer_id, missed) {
+                                    core.error(err);
+                                }
+                            }
+                            None => self.play(core, session_id, &answer_id, Some(t)),
+                        }
+                    }
+                    if let Some(feedback) = &answer.feedback
+                        && let Some(correction) = widgets::filler_corrections(ui, feedback, &mut self.marking)
+                        && let Err(err) = core.correct_filler(session_id, &answer_id, correction)
+                    {
+                        core.error(err);
                     }
                 }
                 (None, true) => {

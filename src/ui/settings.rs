@@ -12,6 +12,7 @@ use super::widgets::{BAD, GOOD, WARN};
 use super::{Coach, Navigate};
 use crate::model::{catalog as models, ggml};
 use crate::pipeline::{AppEvent, Job};
+use crate::transcribe::prompt;
 
 #[derive(Default)]
 pub struct SettingsScreen {
@@ -20,6 +21,9 @@ pub struct SettingsScreen {
     devices_asked: bool,
     mic_test: MicTest,
     fillers: Option<String>,
+    /// The glossary as typed, and the entries refused when it was last applied.
+    glossary: Option<String>,
+    glossary_refused: Vec<String>,
     /// The models folder, validated once (not every frame); refreshed after
     /// a download, or when the model in use changes (an import).
     installed: Option<(Vec<models::Installed>, Option<PathBuf>)>,
@@ -37,6 +41,8 @@ impl SettingsScreen {
     pub fn ui(&mut self, ui: &mut egui::Ui, core: &mut Coach) -> Option<Navigate> {
         egui::ScrollArea::vertical().auto_shrink([false; 2]).show(ui, |ui| {
             self.model_section(ui, core);
+            ui.separator();
+            self.glossary_section(ui, core);
             ui.separator();
             self.microphone_section(ui, core);
             ui.separator();
@@ -175,6 +181,38 @@ impl SettingsScreen {
         ui.label(RichText::new("Default: all cores but one, so recording and the window stay smooth.").weak());
     }
 
+    fn glossary_section(&mut self, ui: &mut egui::Ui, core: &mut Coach) {
+        ui.label(RichText::new("Your glossary").heading());
+        ui.label(
+            RichText::new(
+                "Names whisper should spell right in every answer: your companies, products, services and stack \
+                 (one per line). Each question's own terms are added by themselves.",
+            )
+            .weak(),
+        );
+        let text = self.glossary.get_or_insert_with(|| core.settings.glossary.join("\n"));
+        let label = ui.label("Glossary terms");
+        let response = ui
+            .add(
+                egui::TextEdit::multiline(text)
+                    .desired_rows(3)
+                    .desired_width(f32::INFINITY)
+                    .hint_text("Acme Pay\nDebezium\nledger-svc"),
+            )
+            .labelled_by(label.id);
+        if response.lost_focus() {
+            let (kept, refused) = prompt::clean_glossary(text);
+            self.glossary_refused = refused;
+            if kept != core.settings.glossary {
+                core.settings.glossary = kept;
+                core.save_settings();
+            }
+        }
+        for refused in &self.glossary_refused {
+            ui.colored_label(WARN, format!("Not used: {refused}"));
+        }
+    }
+
     fn use_model(&mut self, core: &mut Coach, path: PathBuf) {
         core.settings.model = Some(path.clone());
         core.save_settings();
@@ -251,6 +289,29 @@ impl SettingsScreen {
             }
         });
         ui.label(RichText::new("New settings apply to answers analysed from now on.").weak());
+        ui.add_space(4.0);
+        ui.label(RichText::new("Filler detection on your voice").strong());
+        let record = core.detector_record();
+        if record.takes == 0 {
+            ui.label(
+                RichText::new(
+                    "No corrections yet. In review, mark a filler that was not one, or a missed 'um', and the \
+                     detector's measured precision and recall on your voice appear here.",
+                )
+                .weak(),
+            );
+        } else {
+            let pct = |x: Option<f64>| x.map_or("–".to_owned(), |v| format!("{:.0} %", v * 100.0));
+            ui.label(format!(
+                "Over {} corrected take(s): {} confirmed, {} removed (not fillers), {} added (missed).",
+                record.takes, record.confirmed, record.removed, record.added
+            ));
+            ui.label(format!(
+                "Precision {} (of what it reported, how much was right) · recall {} (of what you said, how much it found).",
+                pct(record.precision()),
+                pct(record.recall())
+            ));
+        }
         if core.settings.fillers.is_empty() {
             ui.colored_label(BAD, "No filler words: filler counts will be zero.");
         }

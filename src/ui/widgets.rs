@@ -3,7 +3,8 @@
 use eframe::egui::{self, Color32, RichText};
 
 use super::Coach;
-use crate::analysis::{Feedback, FillerSource, clock};
+use crate::analysis::corrections::{CorrectionAction, FillerCorrection};
+use crate::analysis::{Feedback, FillerItem, FillerSource, clock};
 use crate::audio::capture::Level;
 use crate::content::{Library, Probe, Question, Stage};
 use crate::store::Level as Grade;
@@ -66,7 +67,7 @@ pub fn transcript_legend(ui: &mut egui::Ui) {
     ui.horizontal_wrapped(|ui| {
         ui.label(RichText::new("Colours:").weak().small());
         for (color, what) in [
-            (WARN, "filler (in brackets: heard in the audio)"),
+            (WARN, "filler (in brackets: heard in the audio or added by you; struck through: not a filler)"),
             (BAD, "red-flag phrase"),
             (GOOD, "I"),
             (WE_COLOR, "we"),
@@ -218,7 +219,11 @@ pub fn rubric_grades(
 fn word_note(feedback: Option<&Feedback>, start: f64, text: &str) -> Option<(Color32, String)> {
     let f = feedback?;
     let near = |t: f64| (t - start).abs() < 0.05;
-    if f.fillers.items.iter().any(|i| i.source == FillerSource::Transcript && near(i.start)) {
+    let transcript_filler = f.fillers.items.iter().find(|i| i.source == FillerSource::Transcript && near(i.start));
+    if let Some(item) = transcript_filler {
+        if item.removed {
+            return Some((ui_weak(), "you marked this: not a filler".into()));
+        }
         return Some((WARN, "filler word".into()));
     }
     if f.red_flags.iter().any(|m| near(m.start)) {
@@ -251,31 +256,42 @@ pub fn transcript_words(
         return None;
     }
     let mut clicked = None;
-    let audio_fillers: Vec<(f64, String)> = feedback
-        .map(|f| {
-            f.fillers
-                .items
-                .iter()
-                .filter(|i| i.source == FillerSource::Audio)
-                .map(|i| (i.start, i.word.clone()))
-                .collect()
-        })
+    // Fillers that are not whisper's words: heard in the audio, or added by you.
+    let inline_fillers: Vec<&FillerItem> = feedback
+        .map(|f| f.fillers.items.iter().filter(|i| i.source != FillerSource::Transcript).collect())
         .unwrap_or_default();
-    let mut next_audio = 0;
+    let inline = |ui: &mut egui::Ui, item: &FillerItem| {
+        let (text, hover) = match (item.source, item.removed) {
+            (_, true) => (
+                RichText::new(format!("({})", item.word)).strikethrough().weak(),
+                format!("'{}' at {}: you marked it not a filler", item.word, clock(item.start)),
+            ),
+            (FillerSource::User, _) => (
+                RichText::new(format!("({})", item.word)).color(WARN).italics().underline(),
+                format!("'{}' at {}: added by you", item.word, clock(item.start)),
+            ),
+            _ => (
+                RichText::new(format!("({})", item.word)).color(WARN).italics(),
+                format!("'{}' heard in the audio at {} (whisper leaves these out)", item.word, clock(item.start)),
+            ),
+        };
+        ui.label(text).on_hover_text(hover);
+    };
+    let mut next_inline = 0;
     ui.horizontal_wrapped(|ui| {
         for word in &transcript.words {
-            while next_audio < audio_fillers.len() && audio_fillers[next_audio].0 <= word.start {
-                let (at, filler) = &audio_fillers[next_audio];
-                ui.label(RichText::new(format!("({filler})")).color(WARN).italics()).on_hover_text(format!(
-                    "'{filler}' heard in the audio at {} (whisper leaves these out)",
-                    clock(*at)
-                ));
-                next_audio += 1;
+            while next_inline < inline_fillers.len() && inline_fillers[next_inline].start <= word.start {
+                inline(ui, inline_fillers[next_inline]);
+                next_inline += 1;
             }
             let mut text = RichText::new(&word.word);
             let note = word_note(feedback, word.start, &word.word);
-            if let Some((color, _)) = &note {
-                text = text.color(*color).strong();
+            if let Some((color, why)) = &note {
+                text = if why.starts_with("you marked") {
+                    text.strikethrough().color(*color)
+                } else {
+                    text.color(*color).strong()
+                };
             }
             if playhead.is_some_and(|t| t >= word.start && t < word.end.max(word.start + 0.15)) {
                 text = text.background_color(ui.visuals().selection.bg_fill);
@@ -288,12 +304,70 @@ pub fn transcript_words(
                 clicked = Some(word.start);
             }
         }
-        for (at, filler) in &audio_fillers[next_audio..] {
-            ui.label(RichText::new(format!("({filler})")).color(WARN).italics())
-                .on_hover_text(format!("'{filler}' heard at {}", clock(*at)));
+        for item in &inline_fillers[next_inline..] {
+            inline(ui, item);
         }
     });
     clicked
+}
+
+fn ui_weak() -> Color32 {
+    Color32::GRAY
+}
+
+/// The fillers found, each with a button to say it was not one (or to count
+/// it again), and buttons to mark a missed "um" or "uh" by clicking the
+/// word it came before. Returns the correction the user asked for.
+pub fn filler_corrections(
+    ui: &mut egui::Ui,
+    feedback: &Feedback,
+    marking: &mut Option<String>,
+) -> Option<FillerCorrection> {
+    let mut asked = None;
+    ui.label(RichText::new("Fillers found").strong()).on_hover_text(
+        "Wrong? Mark it: the counts, the advice and your history follow, and the detector's record on your voice is in Settings.",
+    );
+    if feedback.fillers.items.is_empty() {
+        ui.label(RichText::new("None found.").weak());
+    }
+    for item in &feedback.fillers.items {
+        ui.horizontal(|ui| {
+            let source = match item.source {
+                FillerSource::Transcript => "in the transcript",
+                FillerSource::Audio => "heard in the audio",
+                FillerSource::User => "added by you",
+            };
+            let at = clock(item.start);
+            let text = RichText::new(format!("'{}' at {at}, {source}", item.word));
+            ui.label(if item.removed { text.strikethrough().weak() } else { text });
+            let (label, action) = match (item.source, item.removed) {
+                (_, true) => (format!("Count it again ({} at {at})", item.word), CorrectionAction::NotAFiller),
+                (FillerSource::User, false) => {
+                    (format!("Remove ({} at {at})", item.word), CorrectionAction::Missed { word: item.word.clone() })
+                }
+                _ => (format!("Not a filler ({} at {at})", item.word), CorrectionAction::NotAFiller),
+            };
+            if ui.small_button(label).clicked() {
+                asked = Some(FillerCorrection { at_s: item.start, action });
+            }
+        });
+    }
+    ui.horizontal(|ui| {
+        ui.label("Missed one?");
+        for word in ["um", "uh"] {
+            let on = marking.as_deref() == Some(word);
+            if ui.selectable_label(on, format!("Mark a missed '{word}'")).clicked() {
+                *marking = if on { None } else { Some(word.to_owned()) };
+            }
+        }
+    });
+    if let Some(word) = marking {
+        ui.colored_label(WARN, format!("Click the word you said '{word}' before (Esc to cancel)."));
+        if ui.input(|i| i.key_pressed(egui::Key::Escape)) {
+            *marking = None;
+        }
+    }
+    asked
 }
 
 /// The metrics with their advice.
