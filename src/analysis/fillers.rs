@@ -44,11 +44,25 @@ fn word(tokens: &[Token], i: isize) -> &str {
     if i < 0 { "" } else { tokens.get(i as usize).map_or("", |t| t.text.as_str()) }
 }
 
+/// A silent gap this long on both sides of a word sets it off as commas do.
+const SET_OFF_GAP_S: f64 = 0.25;
+
 /// "like" is a verb after a subject or auxiliary ("I like Go", "would
 /// like"), a comparison after "looks/sounds/something", and a preposition
 /// before a noun phrase ("a downstream like the database"). Otherwise it is
-/// a filler ("it was, like, slow").
+/// a filler ("it was, like, slow"). Set off on both sides, by commas or by
+/// pauses, it is a filler even after a pronoun ("I, like, rolled it back"):
+/// a verb is never cut off from its subject and its object that way.
 fn like_is_filler(tokens: &[Token], i: usize) -> bool {
+    let set_off_before =
+        i == 0 || tokens[i - 1].after == Some(',') || tokens[i].start - tokens[i - 1].end >= SET_OFF_GAP_S;
+    let set_off_after = match tokens.get(i + 1) {
+        None => tokens[i].after.is_some(),
+        Some(next) => tokens[i].after == Some(',') || next.start - tokens[i].end >= SET_OFF_GAP_S,
+    };
+    if set_off_before && set_off_after {
+        return true;
+    }
     let i = i as isize;
     let prev = word(tokens, i - 1);
     let next = word(tokens, i + 1);
@@ -187,7 +201,7 @@ pub fn find(tokens: &[Token], list: &[String]) -> Vec<Found> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::text::timed_tokens;
+    use crate::analysis::text::{timed_tokens, tokens};
 
     #[test]
     fn whisper_spellings_fold_into_the_hesitation_sounds() {
@@ -221,6 +235,13 @@ mod tests {
             ("It looks like the cache was cold.", &[], &[]),
             ("Services like Kafka and Postgres.", &[], &[]),
             ("I would like to add tracing.", &[], &[]),
+            ("I, like, rolled back the deploy.", &[], &["like"]),
+            ("We, like, never paged anyone.", &[], &["like"]),
+            ("They, like, ignored the alert.", &[], &["like"]),
+            ("I like, Go more than Java.", &[], &[]),
+            ("We like Kafka, like, a lot.", &[], &["like"]),
+            ("Something like, the cache was cold.", &[], &[]),
+            ("A queue like Kafka fits.", &[], &[]),
             ("So, the consumer was lagging.", &["so"], &["so"]),
             ("It was slow, so we scaled it.", &["so"], &["so"]),
             ("It was so slow that we scaled it.", &["so"], &[]),
@@ -244,6 +265,25 @@ mod tests {
             let expected: Vec<String> = expected.iter().map(|s| s.to_lowercase()).collect();
             assert_eq!(count(text, extra), expected, "{text}");
         }
+    }
+
+    #[test]
+    fn like_set_off_by_pauses_is_a_filler_even_after_a_pronoun() {
+        use crate::transcribe::Word;
+        let said = |words: &[(&str, f64, f64)]| -> Vec<String> {
+            let words: Vec<Word> = words
+                .iter()
+                .map(|(w, start, end)| Word { word: (*w).into(), start: *start, end: *end, p: 0.9 })
+                .collect();
+            find(&tokens(&words), &["like".to_owned()]).into_iter().map(|f| f.filler).collect()
+        };
+        let paused = [("I", 0.0, 0.2), ("like", 0.6, 0.8), ("rolled", 1.2, 1.5), ("back", 1.5, 1.8)];
+        assert_eq!(said(&paused), vec!["like"]);
+        let fluent = [("I", 0.0, 0.2), ("like", 0.2, 0.4), ("Go", 0.45, 0.7)];
+        assert!(said(&fluent).is_empty());
+        // A pause on one side only is hesitation before the object, not a filler.
+        let one_side = [("I", 0.0, 0.2), ("like", 0.2, 0.4), ("Go", 0.9, 1.1)];
+        assert!(said(&one_side).is_empty());
     }
 
     #[test]
