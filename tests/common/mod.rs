@@ -8,6 +8,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+#[path = "eval.rs"]
+pub mod eval;
 #[path = "wer.rs"]
 mod wer_impl;
 #[allow(unused_imports)] // not every test binary measures WER

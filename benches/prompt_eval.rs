@@ -1,0 +1,165 @@
+//! Which whisper prompt to use, measured on the spoken-answer set
+//! (`tests/fixtures/answers.toml`) in several voice families: per prompt
+//! mode, WER without fillers, um/uh found (transcript alone, and with the
+//! audio detector), false um/uh per minute on answers without any, and key
+//! points credited when said and when never said. Tuned families (espeak-ng,
+//! festival diphones) chose the default; held-out ones (festival HTS, piper)
+//! are reported apart. Prints a Markdown table for the README.
+//!   INTERVIEW_COACH_TEST_MODEL=... cargo bench --bench prompt_eval
+//!   EVAL_MODES=plain,verbatim-question EVAL_VOICES=2 (first N voices) EVAL_ANSWERS=6
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use common::eval::{self, Rendering, Score, VOICES};
+use interview_coach::analysis::Config;
+use interview_coach::content::Library;
+use interview_coach::pipeline::answer;
+use interview_coach::transcribe::engine::{Engine, default_threads};
+use interview_coach::transcribe::prompt::{Prompt, PromptMode};
+
+/// (prompt mode, held out, family, rendering, answer kind).
+type Cell = (String, bool, String, String, String);
+/// (rendering, answer kind, score with the audio detector, transcript alone).
+type RowPart<'a> = (&'a str, &'a str, &'a Score, &'a Score);
+
+fn main() {
+    let model = std::env::var_os("INTERVIEW_COACH_TEST_MODEL")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".cache/models/ggml-tiny.en.bin"));
+    let engine = Engine::load(&model).expect("model");
+    let threads = std::env::var("BENCH_THREADS").ok().and_then(|t| t.parse().ok()).unwrap_or_else(default_threads);
+    let modes: Vec<PromptMode> = match std::env::var("EVAL_MODES") {
+        Ok(list) => list.split(',').map(|m| PromptMode::parse(m.trim()).expect("a prompt mode")).collect(),
+        Err(_) => PromptMode::ALL.to_vec(),
+    };
+    let n_voices = std::env::var("EVAL_VOICES").ok().and_then(|n| n.parse().ok()).unwrap_or(VOICES.len());
+    let n_answers = std::env::var("EVAL_ANSWERS").ok().and_then(|n| n.parse().ok()).unwrap_or(usize::MAX);
+    let library = Library::builtin();
+    let config = Config::default();
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".cache/eval-audio");
+    std::fs::create_dir_all(&dir).unwrap();
+    let answers: Vec<_> = eval::answers().into_iter().take(n_answers).collect();
+    let model_name = model.file_name().unwrap().to_string_lossy().into_owned();
+
+    // (mode, split, family, rendering, kind) -> score, and the transcript-only um/uh.
+    let mut table: BTreeMap<Cell, (Score, Score)> = BTreeMap::new();
+    let started = Instant::now();
+    let mut audio_s = 0.0;
+    for voice in VOICES.into_iter().take(n_voices) {
+        if !eval::available(voice) {
+            eprintln!("SKIPPED {}: not installed (scripts/tts-setup.sh)", voice.name());
+            continue;
+        }
+        for a in &answers {
+            let q = library.question(&a.question).expect("question");
+            let renderings: &[Rendering] = if a.um_uh() > 0 {
+                &[Rendering::Short, Rendering::Held, Rendering::Clean]
+            } else {
+                &[Rendering::Short]
+            };
+            for &rendering in renderings {
+                let samples = eval::render(&dir, a, voice, rendering);
+                let seconds = samples.len() as f64 / 16_000.0;
+                let wav = dir.join(format!("clip-{}-{}.wav", a.id, rendering.label().replace([' ', '/'], "_")));
+                eval::write_wav(&wav, &samples);
+                for &mode in &modes {
+                    audio_s += seconds;
+                    let prompt = Prompt::for_question(q.question, q.mock, &[], mode);
+                    let transcript = engine.transcribe_long(&samples, threads, &prompt).expect("transcribe");
+                    let feedback =
+                        answer::feedback(&transcript, Some(&wav), Some(q.question), &config).expect("feedback");
+                    let analysed: usize =
+                        ["um", "uh"].iter().map(|w| feedback.fillers.by_word.get(*w).copied().unwrap_or(0)).sum();
+                    let s =
+                        eval::score(a, rendering, &transcript.text, &feedback.key_points.covered, analysed, seconds);
+                    let t = eval::score(
+                        a,
+                        rendering,
+                        &transcript.text,
+                        &feedback.key_points.covered,
+                        eval::hesitations(&transcript.text),
+                        seconds,
+                    );
+                    if std::env::var_os("EVAL_VERBOSE").is_some() {
+                        eprintln!(
+                            "{} | {} | {} | {}: {}",
+                            voice.name(),
+                            mode.label(),
+                            rendering.label(),
+                            a.id,
+                            transcript.text
+                        );
+                    }
+                    let key = (
+                        mode.label().to_owned(),
+                        voice.held_out(),
+                        voice.family().to_owned(),
+                        rendering.label().to_owned(),
+                        a.kind.clone(),
+                    );
+                    let entry = table.entry(key).or_default();
+                    entry.0.add(&s);
+                    entry.1.add(&t);
+                }
+            }
+            eprintln!("  {} {} done ({:.0} s)", voice.name(), a.id, started.elapsed().as_secs_f64());
+        }
+    }
+
+    println!(
+        "\nPrompt evaluation, {model_name}, {threads} thread(s): {audio_s:.0} s of audio in {:.0} s\n",
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "| prompt | split | family | WER tech | WER behav | um/uh short: transcript / +audio | um/uh held: transcript / +audio | false um/uh per min | key points said credited | not said credited |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    let mut rows: BTreeMap<(String, bool, String), Vec<RowPart<'_>>> = BTreeMap::new();
+    for ((mode, held, family, rendering, kind), (s, t)) in &table {
+        rows.entry((mode.clone(), *held, family.clone())).or_default().push((rendering, kind, s, t));
+    }
+    let pct = |x: Option<f64>| x.map_or("–".to_owned(), |v| format!("{:.0} %", v * 100.0));
+    for ((mode, held, family), parts) in &rows {
+        let sum = |f: &dyn Fn(&str, &str) -> bool, pick_t: bool| {
+            let mut total = Score::default();
+            for (r, k, s, t) in parts {
+                if f(r, k) {
+                    total.add(if pick_t { t } else { s });
+                }
+            }
+            total
+        };
+        let tech = sum(&|r, k| r != "held" && k == "technical", false);
+        let behav = sum(&|r, k| r != "held" && k == "behavioral", false);
+        let short_a = sum(&|r, _| r == "short", false);
+        let short_t = sum(&|r, _| r == "short", true);
+        let held_a = sum(&|r, _| r == "held", false);
+        let held_t = sum(&|r, _| r == "held", true);
+        let clean = sum(&|r, _| r == "no um/uh" || r == "short", false);
+        let all = sum(&|_, _| true, false);
+        println!(
+            "| {mode} | {} | {family} | {:.3} | {:.3} | {} / {} | {} / {} | {} | {} | {} of {} |",
+            if *held { "held out" } else { "tuned" },
+            tech.wer(),
+            behav.wer(),
+            pct(short_t.um_uh_recall()),
+            pct(short_a.um_uh_recall()),
+            pct(held_t.um_uh_recall()),
+            pct(held_a.um_uh_recall()),
+            clean.false_per_min().map_or("–".into(), |v| format!("{v:.2}")),
+            pct(all.said_credited()),
+            all.points_omitted_credited,
+            all.points_omitted,
+        );
+        if !all.omitted_credited.is_empty() {
+            eprintln!("  {mode} {family}: credited but never said: {:?}", all.omitted_credited);
+        }
+    }
+}
