@@ -1,12 +1,15 @@
 //! Which whisper prompt to use, measured on the spoken-answer set
 //! (`tests/fixtures/answers.toml`) in several voice families: per prompt
-//! mode, WER without fillers, um/uh found (transcript alone, and with the
-//! audio detector), false um/uh per minute on answers without any, and key
+//! mode, WER without fillers, um/uh found (hesitation sounds: um, uh, er,
+//! ah, hmm; in the transcript alone, and in the app's analysis, which adds
+//! the audio detector), false um/uh per minute on answers without any, and key
 //! points credited when said and when never said. Tuned families (espeak-ng,
 //! festival diphones) chose the default; held-out ones (festival HTS, piper)
-//! are reported apart. Prints a Markdown table for the README.
+//! are reported apart. Each answer is transcribed as a live take is (cut
+//! at pauses, chunk by chunk). Prints a Markdown table for the README.
 //!   INTERVIEW_COACH_TEST_MODEL=... cargo bench --bench prompt_eval
 //!   EVAL_MODES=plain,verbatim-question EVAL_VOICES=2 (first N voices) EVAL_ANSWERS=6
+//!   EVAL_SPLIT=tuned|held-out (one side of the split)
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -19,10 +22,32 @@ use std::time::Instant;
 
 use common::eval::{self, Rendering, Score, VOICES};
 use interview_coach::analysis::Config;
+use interview_coach::analysis::fillers::HESITATION_SOUNDS;
 use interview_coach::content::Library;
 use interview_coach::pipeline::answer;
+use interview_coach::transcribe::Transcript;
 use interview_coach::transcribe::engine::{Engine, default_threads};
 use interview_coach::transcribe::prompt::{Prompt, PromptMode};
+use interview_coach::transcribe::stream::{Chunker, merge};
+
+/// Transcribes as the app does a live take: fed to the chunker 100 ms at a
+/// time, each chunk with the prompt and the text before it, then joined.
+fn streamed(engine: &Engine, samples: &[f32], threads: usize, prompt: &Prompt) -> Transcript {
+    let mut chunker = Chunker::new();
+    let mut chunks = Vec::new();
+    for block in samples.chunks(1_600) {
+        chunks.extend(chunker.push(block));
+    }
+    chunks.extend(chunker.finish());
+    let mut parts: Vec<(f64, Transcript)> = Vec::new();
+    for chunk in chunks {
+        let previous = parts.last().map(|(_, p)| p.text.clone()).unwrap_or_default();
+        parts
+            .push((chunk.offset_s, engine.transcribe(&chunk.samples, threads, prompt, &previous).expect("transcribe")));
+    }
+    let settings = parts.first().map(|(_, p)| p.settings.clone()).unwrap_or_default();
+    merge(&parts, samples.len() as f64 / 16_000.0, settings)
+}
 
 /// (prompt mode, held out, family, rendering, answer kind).
 type Cell = (String, bool, String, String, String);
@@ -40,6 +65,8 @@ fn main() {
         Err(_) => PromptMode::ALL.to_vec(),
     };
     let n_voices = std::env::var("EVAL_VOICES").ok().and_then(|n| n.parse().ok()).unwrap_or(VOICES.len());
+    // "tuned" or "held-out": one side of the split only (default: both).
+    let split = std::env::var("EVAL_SPLIT").unwrap_or_default();
     let n_answers = std::env::var("EVAL_ANSWERS").ok().and_then(|n| n.parse().ok()).unwrap_or(usize::MAX);
     let library = Library::builtin();
     let config = Config::default();
@@ -53,6 +80,9 @@ fn main() {
     let started = Instant::now();
     let mut audio_s = 0.0;
     for voice in VOICES.into_iter().take(n_voices) {
+        if (split == "tuned" && voice.held_out()) || (split == "held-out" && !voice.held_out()) {
+            continue;
+        }
         if !eval::available(voice) {
             eprintln!("SKIPPED {}: not installed (scripts/tts-setup.sh)", voice.name());
             continue;
@@ -72,11 +102,11 @@ fn main() {
                 for &mode in &modes {
                     audio_s += seconds;
                     let prompt = Prompt::for_question(q.question, q.mock, &[], mode);
-                    let transcript = engine.transcribe_long(&samples, threads, &prompt).expect("transcribe");
+                    let transcript = streamed(&engine, &samples, threads, &prompt);
                     let feedback =
                         answer::feedback(&transcript, Some(&wav), Some(q.question), &config).expect("feedback");
                     let analysed: usize =
-                        ["um", "uh"].iter().map(|w| feedback.fillers.by_word.get(*w).copied().unwrap_or(0)).sum();
+                        HESITATION_SOUNDS.iter().map(|w| feedback.fillers.by_word.get(*w).copied().unwrap_or(0)).sum();
                     let s =
                         eval::score(a, rendering, &transcript.text, &feedback.key_points.covered, analysed, seconds);
                     let t = eval::score(

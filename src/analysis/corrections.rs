@@ -15,8 +15,12 @@ pub const MATCH_WINDOW_S: f64 = 0.4;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum CorrectionAction {
-    /// The highlighted filler near `at_s` was not one.
-    NotAFiller,
+    /// The highlighted filler near `at_s` was not one (`word`: which one,
+    /// so a neighbouring filler is never taken for it; empty: any).
+    NotAFiller {
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        word: String,
+    },
     /// The user said this filler at `at_s` and it was not found.
     Missed { word: String },
 }
@@ -47,8 +51,8 @@ pub fn check(feedback: &Feedback, correction: &FillerCorrection, config: &Config
         return Err(CorrectionError::OutsideTake { at_s, duration_s: feedback.duration_s });
     }
     match &correction.action {
-        CorrectionAction::NotAFiller => {
-            if nearest(&feedback.fillers.items, at_s, |i| !i.removed).is_none() {
+        CorrectionAction::NotAFiller { word } => {
+            if nearest(&feedback.fillers.items, at_s, |i| !i.removed && same_word(word, &i.word)).is_none() {
                 return Err(CorrectionError::NothingToRemove { at_s });
             }
         }
@@ -61,21 +65,42 @@ pub fn check(feedback: &Feedback, correction: &FillerCorrection, config: &Config
     Ok(())
 }
 
-/// The list of corrections after the user asks for `correction`: the same
-/// action again at the same place undoes it (a toggle), otherwise it is added.
-pub fn toggle(corrections: &[FillerCorrection], correction: FillerCorrection) -> Vec<FillerCorrection> {
-    let same = |c: &FillerCorrection| {
-        (c.at_s - correction.at_s).abs() <= MATCH_WINDOW_S
-            && std::mem::discriminant(&c.action) == std::mem::discriminant(&correction.action)
+fn same_word(wanted: &str, word: &str) -> bool {
+    wanted.is_empty() || wanted.eq_ignore_ascii_case(word)
+}
+
+/// The correction of the list that `correction` would undo: the same
+/// action on the same word, the nearest within the window.
+pub fn undone_by(corrections: &[FillerCorrection], correction: &FillerCorrection) -> Option<usize> {
+    let word_of = |a: &CorrectionAction| match a {
+        CorrectionAction::NotAFiller { word } | CorrectionAction::Missed { word } => word.to_lowercase(),
     };
-    if corrections.iter().any(same) {
-        corrections.iter().filter(|c| !same(c)).cloned().collect()
-    } else {
-        let mut out = corrections.to_vec();
-        out.push(correction);
-        out.sort_by(|a, b| a.at_s.total_cmp(&b.at_s));
-        out
+    corrections
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            std::mem::discriminant(&c.action) == std::mem::discriminant(&correction.action)
+                && word_of(&c.action) == word_of(&correction.action)
+                && (c.at_s - correction.at_s).abs() <= MATCH_WINDOW_S
+        })
+        .min_by(|(_, a), (_, b)| (a.at_s - correction.at_s).abs().total_cmp(&(b.at_s - correction.at_s).abs()))
+        .map(|(n, _)| n)
+}
+
+/// The list of corrections after the user asks for `correction`: the same
+/// action again on the same filler undoes it (a toggle), otherwise it is added.
+pub fn toggle(corrections: &[FillerCorrection], correction: FillerCorrection) -> Vec<FillerCorrection> {
+    let mut out = corrections.to_vec();
+    match undone_by(corrections, &correction) {
+        Some(n) => {
+            out.remove(n);
+        }
+        None => {
+            out.push(correction);
+            out.sort_by(|a, b| a.at_s.total_cmp(&b.at_s));
+        }
     }
+    out
 }
 
 fn nearest(items: &[FillerItem], at_s: f64, keep: impl Fn(&FillerItem) -> bool) -> Option<usize> {
@@ -103,8 +128,10 @@ pub fn apply(
     }
     for correction in corrections {
         match &correction.action {
-            CorrectionAction::NotAFiller => {
-                let found = nearest(items, correction.at_s, |i| !i.removed && i.source != FillerSource::User);
+            CorrectionAction::NotAFiller { word } => {
+                let found = nearest(items, correction.at_s, |i| {
+                    !i.removed && i.source != FillerSource::User && same_word(word, &i.word)
+                });
                 if let Some(n) = found {
                     items[n].removed = true;
                 }
@@ -147,17 +174,24 @@ pub struct DetectorRecord {
 }
 
 impl DetectorRecord {
-    /// Adds a corrected take. Works from the totals and the corrections, so
-    /// a take kept as a summary (without its filler items) counts too.
+    /// Adds a corrected take: from its filler items, or (a take kept as a
+    /// summary, without items) from its totals and corrections.
     pub fn add(&mut self, feedback: &Feedback, corrections: &[FillerCorrection]) {
         if corrections.is_empty() {
             return;
         }
-        let added = corrections.iter().filter(|c| matches!(c.action, CorrectionAction::Missed { .. })).count();
         self.takes += 1;
-        self.removed += corrections.len() - added;
-        self.added += added;
-        self.confirmed += feedback.fillers.total.saturating_sub(added);
+        let items = &feedback.fillers.items;
+        if items.is_empty() {
+            let added = corrections.iter().filter(|c| matches!(c.action, CorrectionAction::Missed { .. })).count();
+            self.removed += corrections.len() - added;
+            self.added += added;
+            self.confirmed += feedback.fillers.total.saturating_sub(added);
+            return;
+        }
+        self.removed += items.iter().filter(|i| i.removed).count();
+        self.added += items.iter().filter(|i| i.source == FillerSource::User).count();
+        self.confirmed += items.iter().filter(|i| !i.removed && i.source != FillerSource::User).count();
     }
     /// Of what the detector reported, the share that was right.
     pub fn precision(&self) -> Option<f64> {
@@ -191,6 +225,10 @@ mod tests {
         f
     }
 
+    fn not(word: &str) -> CorrectionAction {
+        CorrectionAction::NotAFiller { word: word.into() }
+    }
+
     fn at(at_s: f64, action: CorrectionAction) -> FillerCorrection {
         FillerCorrection { at_s, action }
     }
@@ -200,7 +238,7 @@ mod tests {
         let config = Config::default();
         let mut f = feedback();
         assert_eq!(f.fillers.total, 3);
-        let corrections = toggle(&[], at(10.1, CorrectionAction::NotAFiller));
+        let corrections = toggle(&[], at(10.1, not("like")));
         let corrections = toggle(&corrections, at(40.0, CorrectionAction::Missed { word: "um".into() }));
         apply(&mut f, &corrections, None, false, &config);
         assert_eq!(f.fillers.total, 3);
@@ -210,7 +248,7 @@ mod tests {
         assert!(f.fillers.items.iter().any(|i| i.source == FillerSource::User && i.start == 40.0));
         assert!((f.fillers.per_min - 3.0).abs() < 1e-9);
         // The same action at the same place again undoes it.
-        let corrections = toggle(&corrections, at(10.0, CorrectionAction::NotAFiller));
+        let corrections = toggle(&corrections, at(10.0, not("like")));
         let corrections = toggle(&corrections, at(40.2, CorrectionAction::Missed { word: "um".into() }));
         assert!(corrections.is_empty());
         apply(&mut f, &corrections, None, false, &config);
@@ -224,8 +262,7 @@ mod tests {
     #[test]
     fn corrections_survive_a_new_transcript_with_shifted_times() {
         let config = Config::default();
-        let corrections =
-            vec![at(3.0, CorrectionAction::NotAFiller), at(30.0, CorrectionAction::Missed { word: "uh".into() })];
+        let corrections = vec![at(3.0, not("um")), at(30.0, CorrectionAction::Missed { word: "uh".into() })];
         // Re-transcribed: the "um" now starts 0.25 s later, and whisper
         // wrote the "uh" at 30.1 this time (nothing to add).
         let mut f = feedback();
@@ -243,16 +280,13 @@ mod tests {
         let f = feedback();
         let past_end = check(&f, &at(75.0, CorrectionAction::Missed { word: "um".into() }), &config);
         assert_eq!(past_end, Err(CorrectionError::OutsideTake { at_s: 75.0, duration_s: 60.0 }));
-        assert!(check(&f, &at(f64::NAN, CorrectionAction::NotAFiller), &config).is_err());
-        assert_eq!(
-            check(&f, &at(15.0, CorrectionAction::NotAFiller), &config),
-            Err(CorrectionError::NothingToRemove { at_s: 15.0 })
-        );
+        assert!(check(&f, &at(f64::NAN, not("")), &config).is_err());
+        assert_eq!(check(&f, &at(15.0, not("")), &config), Err(CorrectionError::NothingToRemove { at_s: 15.0 }));
         assert!(matches!(
             check(&f, &at(15.0, CorrectionAction::Missed { word: "banana".into() }), &config),
             Err(CorrectionError::UnknownWord(_))
         ));
-        assert_eq!(check(&f, &at(20.0, CorrectionAction::NotAFiller), &config), Ok(()));
+        assert_eq!(check(&f, &at(20.0, not("uh")), &config), Ok(()));
     }
 
     #[test]
@@ -264,19 +298,35 @@ mod tests {
         f.advice = advice::advise(&f, None, false, &config);
         let warns_fillers = |f: &Feedback| f.advice.iter().any(|a| matches!(a, Advice::FillersHigh { .. }));
         assert!(warns_fillers(&f), "{:?}", f.advice);
-        let corrections: Vec<FillerCorrection> =
-            (0..11).map(|n| at(n as f64 * 4.0, CorrectionAction::NotAFiller)).collect();
+        let corrections: Vec<FillerCorrection> = (0..11).map(|n| at(n as f64 * 4.0, not("um"))).collect();
         apply(&mut f, &corrections, None, false, &config);
         assert_eq!(f.fillers.total, 1);
         assert!(!warns_fillers(&f), "{:?}", f.advice);
     }
 
     #[test]
+    fn a_correction_never_takes_a_neighbouring_filler_for_its_own() {
+        let config = Config::default();
+        let mut f = feedback();
+        f.fillers.items.push(item("you know", 10.2, FillerSource::Transcript));
+        // "like" at 10.0 and "you know" at 10.2: both marked, then "like" restored.
+        let list = toggle(&[], at(10.0, not("like")));
+        let list = toggle(&list, at(10.2, not("you know")));
+        assert_eq!(list.len(), 2);
+        apply(&mut f, &list, None, false, &config);
+        assert!(f.fillers.items.iter().filter(|i| i.start >= 10.0 && i.start <= 10.2).all(|i| i.removed));
+        let list = toggle(&list, at(10.0, not("like")));
+        assert_eq!(list, vec![at(10.2, not("you know"))]);
+        apply(&mut f, &list, None, false, &config);
+        let removed: Vec<&str> = f.fillers.items.iter().filter(|i| i.removed).map(|i| i.word.as_str()).collect();
+        assert_eq!(removed, vec!["you know"]);
+    }
+
+    #[test]
     fn the_record_measures_the_detector_on_corrected_takes() {
         let config = Config::default();
         let mut f = feedback();
-        let corrections =
-            vec![at(10.0, CorrectionAction::NotAFiller), at(50.0, CorrectionAction::Missed { word: "um".into() })];
+        let corrections = vec![at(10.0, not("like")), at(50.0, CorrectionAction::Missed { word: "um".into() })];
         apply(&mut f, &corrections, None, false, &config);
         let mut record = DetectorRecord::default();
         record.add(&f, &corrections);

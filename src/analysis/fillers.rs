@@ -17,6 +17,11 @@ pub struct Found {
 /// whisper's spellings of them into these.
 pub const HESITATION_SOUNDS: [&str; 5] = ["um", "uh", "er", "ah", "hmm"];
 
+/// "um", "uh", "er", "ah", "hmm" in any of whisper's spellings.
+pub fn is_hesitation(word: &str) -> bool {
+    HESITATION_SOUNDS.contains(&canonical(word))
+}
+
 /// Spellings whisper uses for hesitation sounds.
 fn canonical(word: &str) -> &str {
     match word {
@@ -44,24 +49,34 @@ fn word(tokens: &[Token], i: isize) -> &str {
     if i < 0 { "" } else { tokens.get(i as usize).map_or("", |t| t.text.as_str()) }
 }
 
-/// A silent gap this long on both sides of a word sets it off as commas do.
-const SET_OFF_GAP_S: f64 = 0.25;
+/// A silent gap this long on both sides of "like" after a subject sets it
+/// off as commas do (whisper's word times are not finer than that).
+const SET_OFF_GAP_S: f64 = 0.35;
+
+/// The subjects after which "like" is read as the verb unless set off.
+const SUBJECTS: [&str; 7] = ["i", "you", "we", "they", "he", "she", "people"];
 
 /// "like" is a verb after a subject or auxiliary ("I like Go", "would
 /// like"), a comparison after "looks/sounds/something", and a preposition
 /// before a noun phrase ("a downstream like the database"). Otherwise it is
-/// a filler ("it was, like, slow"). Set off on both sides, by commas or by
-/// pauses, it is a filler even after a pronoun ("I, like, rolled it back"):
-/// a verb is never cut off from its subject and its object that way.
+/// a filler ("it was, like, slow"). Set off by commas on both sides it is a
+/// filler; after a subject, pauses set it off too ("I, like, rolled it
+/// back"): a verb is never cut off from its subject and its object that way.
 fn like_is_filler(tokens: &[Token], i: usize) -> bool {
-    let set_off_before =
-        i == 0 || tokens[i - 1].after == Some(',') || tokens[i].start - tokens[i - 1].end >= SET_OFF_GAP_S;
-    let set_off_after = match tokens.get(i + 1) {
+    let comma_before = i == 0 || tokens[i - 1].after == Some(',');
+    let comma_after = match tokens.get(i + 1) {
         None => tokens[i].after.is_some(),
-        Some(next) => tokens[i].after == Some(',') || next.start - tokens[i].end >= SET_OFF_GAP_S,
+        Some(_) => tokens[i].after == Some(','),
     };
-    if set_off_before && set_off_after {
+    if comma_before && comma_after {
         return true;
+    }
+    if i > 0 && SUBJECTS.contains(&tokens[i - 1].text.as_str()) {
+        let before = comma_before || tokens[i].start - tokens[i - 1].end >= SET_OFF_GAP_S;
+        let after = comma_after || tokens.get(i + 1).is_some_and(|n| n.start - tokens[i].end >= SET_OFF_GAP_S);
+        if before && after {
+            return true;
+        }
     }
     let i = i as isize;
     let prev = word(tokens, i - 1);
@@ -278,6 +293,9 @@ mod tests {
             find(&tokens(&words), &["like".to_owned()]).into_iter().map(|f| f.filler).collect()
         };
         let paused = [("I", 0.0, 0.2), ("like", 0.6, 0.8), ("rolled", 1.2, 1.5), ("back", 1.5, 1.8)];
+        // Slow speech after a modal is still the verb.
+        let modal = [("would", 0.0, 0.2), ("like", 0.6, 0.8), ("to", 1.2, 1.3), ("add", 1.3, 1.6)];
+        assert!(said(&modal).is_empty());
         assert_eq!(said(&paused), vec!["like"]);
         let fluent = [("I", 0.0, 0.2), ("like", 0.2, 0.4), ("Go", 0.45, 0.7)];
         assert!(said(&fluent).is_empty());

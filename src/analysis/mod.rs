@@ -182,7 +182,10 @@ pub fn analyze(
 ) -> Feedback {
     let tokens = text::tokens(&transcript.words);
     let duration_s = audio.map_or(transcript.duration_s, |a| a.len() as f64 / f64::from(SAMPLE_RATE));
-    let words = tokens.len();
+    // Words, for pace: hesitation sounds are not words (whisper writes more
+    // of them with the verbatim prompt; the pace must not change with it).
+    let spoken: Vec<text::Token> = tokens.iter().filter(|t| !fillers::is_hesitation(&t.text)).cloned().collect();
+    let words = spoken.len();
     let minutes = duration_s / 60.0;
 
     // Speaking time and pauses from the signal when there is one.
@@ -231,7 +234,7 @@ pub fn analyze(
                 short: could_be_one_held_sound(&token.text),
             })
             .collect();
-        add_audio_fillers(&mut items, filled_pauses::detect(samples, &spans));
+        add_audio_fillers(&mut items, filled_pauses::detect(samples, &spans), &tokens);
     }
     let mut by_word = BTreeMap::new();
     for item in &items {
@@ -260,7 +263,7 @@ pub fn analyze(
         wpm: if minutes > 0.0 { words as f64 / minutes } else { 0.0 },
         articulation_wpm: if speaking_s > 0.0 { words as f64 / (speaking_s / 60.0) } else { 0.0 },
         fillers: filler_stats,
-        pace: pace_stretches(&tokens, config),
+        pace: pace_stretches(&spoken, config),
         pauses: Pauses {
             count: pause_items.len(),
             longest_s: pause_items.iter().map(|p| p.end - p.start).fold(0.0, f64::max),
@@ -286,24 +289,46 @@ pub fn analyze(
 }
 
 /// Adds the filled pauses heard in the audio that whisper did not
-/// transcribe, keeping `items` in time order.
-fn add_audio_fillers(items: &mut Vec<FillerItem>, pauses: Vec<filled_pauses::FilledPause>) {
+/// transcribe, keeping `items` in time order. Each um/uh whisper wrote
+/// stands for at most one pause heard near it (so two fillers are never
+/// one). Where whisper's times around it are broken (words piled up at one
+/// instant, or one word stretched over seconds: it happens at the end of a
+/// segment), "near" reaches back and on to the words beside it.
+fn add_audio_fillers(items: &mut Vec<FillerItem>, pauses: Vec<filled_pauses::FilledPause>, tokens: &[text::Token]) {
+    let broken = |t: &text::Token| t.end - t.start < 0.02 || t.end - t.start > 1.5;
+    // (start, window) of each transcribed hesitation; `None` once it has a pause.
+    let mut hesitations: Vec<Option<(f64, f64, f64)>> = items
+        .iter()
+        .filter(|i| fillers::HESITATION_SOUNDS.contains(&i.word.as_str()))
+        .map(|i| {
+            // Token timestamps often start a word early, in the pause before it.
+            let (mut lo, mut hi) = (i.start - 0.3, i.start + 0.6);
+            if let Some(k) = tokens.iter().position(|t| (t.start - i.start).abs() < 1e-6) {
+                let near = &tokens[k.saturating_sub(1)..(k + 3).min(tokens.len())];
+                if near.iter().any(broken) {
+                    lo = lo.min(tokens[k.saturating_sub(2)].start - 0.3);
+                    hi = hi.max(tokens[(k + 2).min(tokens.len() - 1)].end + 0.3);
+                }
+            }
+            Some((i.start, lo, hi))
+        })
+        .collect();
     for pause in pauses {
         // whisper kept this one: the same um/uh, not another. Other fillers
         // ("you know" right after an "um") are different words.
-        // Token timestamps often start a word early, in the pause before it.
-        let transcribed = items.iter().any(|i| {
-            fillers::HESITATION_SOUNDS.contains(&i.word.as_str())
-                && i.start >= pause.start - 0.6
-                && i.start <= pause.end + 0.3
-        });
-        if !transcribed {
-            items.push(FillerItem {
+        let same = hesitations
+            .iter_mut()
+            .filter_map(|h| h.as_ref().map(|(start, lo, hi)| (*start, *lo, *hi)).map(|w| (h, w)))
+            .filter(|(_, (_, lo, hi))| pause.start <= *hi && pause.end >= *lo)
+            .min_by(|(_, a), (_, b)| (a.0 - pause.start).abs().total_cmp(&(b.0 - pause.start).abs()));
+        match same {
+            Some((slot, _)) => *slot = None,
+            None => items.push(FillerItem {
                 word: pause.word.to_owned(),
                 start: pause.start,
                 source: FillerSource::Audio,
                 removed: false,
-            });
+            }),
         }
     }
     items.sort_by(|a, b| a.start.total_cmp(&b.start));
@@ -433,6 +458,32 @@ mod tests {
     }
 
     #[test]
+    fn a_transcribed_um_with_broken_times_still_stands_for_the_pause_heard_before() {
+        let word = |w: &str, start: f64, end: f64| crate::transcribe::Word { word: w.into(), start, end, p: 0.9 };
+        // "kept throwing. Um, you know, the database ..." with the segment's
+        // end piled up: the um said at 12.6 is written at 16.59.
+        let words = [
+            word("kept", 12.16, 13.27),
+            word("throwing.", 13.57, 16.59),
+            word("Um,", 16.59, 17.03),
+            word("you", 17.03, 17.03),
+            word("know,", 17.03, 17.03),
+            word("the", 17.03, 17.03),
+        ];
+        let tokens = text::tokens(&words);
+        let heard = |start: f64, end: f64| filled_pauses::FilledPause { start, end, pitch_hz: 110.0, word: "um" };
+        let transcribed =
+            FillerItem { word: "um".into(), start: 16.59, source: FillerSource::Transcript, removed: false };
+        let mut items = vec![transcribed.clone()];
+        add_audio_fillers(&mut items, vec![heard(12.59, 13.28)], &tokens);
+        assert_eq!(items, vec![transcribed.clone()]);
+        // Two pauses heard, one um written: the other is a second filler.
+        let mut items = vec![transcribed];
+        add_audio_fillers(&mut items, vec![heard(12.59, 13.28), heard(16.3, 16.6)], &tokens);
+        assert_eq!(items.len(), 2, "{items:?}");
+    }
+
+    #[test]
     fn audio_fillers_count_once_but_not_against_other_fillers() {
         let transcribed = |word: &str, start: f64| FillerItem {
             word: word.into(),
@@ -443,14 +494,14 @@ mod tests {
         let heard = |start: f64, end: f64| filled_pauses::FilledPause { start, end, pitch_hz: 110.0, word: "um" };
         // whisper put "you know" where the um was: both count.
         let mut items = vec![transcribed("you know", 12.5)];
-        add_audio_fillers(&mut items, vec![heard(12.59, 13.28)]);
+        add_audio_fillers(&mut items, vec![heard(12.59, 13.28)], &[]);
         assert_eq!(
             items.iter().map(|i| (i.word.as_str(), i.source)).collect::<Vec<_>>(),
             [("you know", FillerSource::Transcript), ("um", FillerSource::Audio)]
         );
         // whisper wrote the um itself (its time late by a little): once.
         let mut items = vec![transcribed("um", 13.4), transcribed("like", 20.0)];
-        add_audio_fillers(&mut items, vec![heard(12.59, 13.28), heard(30.0, 30.5)]);
+        add_audio_fillers(&mut items, vec![heard(12.59, 13.28), heard(30.0, 30.5)], &[]);
         assert_eq!(
             items.iter().map(|i| (i.word.as_str(), i.start)).collect::<Vec<_>>(),
             [("um", 13.4), ("like", 20.0), ("um", 30.0)]

@@ -458,6 +458,9 @@ impl Coach {
         correction: FillerCorrection,
     ) -> Result<(), String> {
         let answer = self.session(session_id).and_then(|s| s.answer(answer_id)).ok_or("This take no longer exists.")?;
+        if answer.elided {
+            return Err("This take's details are still being read: try again in a moment.".into());
+        }
         let wav_kept = self.answer_wav(session_id, answer_id).is_some_and(|p| p.exists());
         if !wav_kept {
             return Err("The recording of this take is gone, so its fillers cannot be corrected.".into());
@@ -466,7 +469,10 @@ impl Coach {
             return Err("This take has no transcript yet: correct its fillers once it is transcribed.".into());
         };
         let config = self.settings.analysis_config();
-        corrections::check(feedback, &correction, &config).map_err(|e| format!("Not applied: {e}."))?;
+        // Undoing a correction is always allowed; a new one must make sense.
+        if corrections::undone_by(&answer.filler_corrections, &correction).is_none() {
+            corrections::check(feedback, &correction, &config).map_err(|e| format!("Not applied: {e}."))?;
+        }
         let list = corrections::toggle(&answer.filler_corrections, correction);
         let kind = self.library.question(&answer.question_id).map(|q| q.question.kind);
         let mut feedback = feedback.clone();

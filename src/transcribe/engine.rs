@@ -9,8 +9,7 @@ use whisper_rs::{
 };
 
 use super::loops;
-use super::prompt::{MAX_PROMPT_TOKENS, Prompt};
-use super::stream::{Chunker, merge};
+use super::prompt::{MAX_PROMPT_TOKENS, PREVIOUS_CHARS, Prompt, tail_words};
 use super::{DecodeSettings, Segment, Transcript, Word};
 use crate::model::ggml::{self, ModelInfo};
 use crate::util::SAMPLE_RATE;
@@ -83,21 +82,14 @@ impl Engine {
         self.info.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
     }
 
-    /// Transcribes a whole recording: longer than one whisper window, it is
-    /// cut at pauses as a live take is, and every piece gets the same prompt
-    /// (whisper would otherwise let its own output push the prompt out).
+    /// Transcribes a whole recording in one whisper call: whisper walks its
+    /// 30-second windows itself, the prompt leading the first and its own
+    /// text the next. (Cutting the file at pauses as a live take is cut, so
+    /// every piece gets the whole prompt, broke whisper's word times at the
+    /// end of pieces and with them the audio filler detector: measured in
+    /// tests/analysis_e2e.rs, 2 of 8 fillers found on one voice instead of 8.)
     pub fn transcribe_long(&self, samples: &[f32], threads: usize, prompt: &Prompt) -> Result<Transcript, EngineError> {
-        let mut chunker = Chunker::new();
-        let mut chunks = chunker.push(samples);
-        chunks.extend(chunker.finish());
-        let mut parts: Vec<(f64, Transcript)> = Vec::new();
-        for chunk in chunks {
-            let previous = parts.last().map(|(_, p)| p.text.clone()).unwrap_or_default();
-            parts.push((chunk.offset_s, self.transcribe(&chunk.samples, threads, prompt, &previous)?));
-        }
-        let duration_s = samples.len() as f64 / f64::from(SAMPLE_RATE);
-        let settings = parts.first().map_or_else(|| self.settings(threads, prompt), |(_, p)| p.settings.clone());
-        Ok(merge(&parts, duration_s, settings))
+        self.transcribe(samples, threads, prompt, "")
     }
 
     fn settings(&self, threads: usize, prompt: &Prompt) -> DecodeSettings {
@@ -122,18 +114,18 @@ impl Engine {
     /// text before it, trimmed word by word from the front of that text
     /// until it fits whisper's limit in tokens.
     pub fn initial_prompt(&self, prompt: &Prompt, previous: &str) -> Option<String> {
-        let mut previous = previous.to_owned();
+        let fits = |text: &str| self.count_tokens(text).is_some_and(|n| n <= MAX_PROMPT_TOKENS);
+        let mut previous = tail_words(previous, PREVIOUS_CHARS);
         loop {
             let text = prompt.text(&previous)?;
-            let fits = self.count_tokens(&text).is_some_and(|n| n <= MAX_PROMPT_TOKENS);
-            if fits {
+            if fits(&text) {
                 return Some(text);
             }
-            if previous.trim().is_empty() {
-                // The fixed part alone is too long: keep its start, as a
-                // last resort (the content limits make this unreachable).
-                let cut: String = text.chars().take(MAX_PROMPT_TOKENS * 2).collect();
-                return Some(cut);
+            if previous.is_empty() {
+                // The question and terms alone are too long (a question in a
+                // script that takes many tokens a character): the verbatim
+                // line alone always fits.
+                return Prompt::verbatim().text("").filter(|t| fits(t));
             }
             previous = previous.split_once(' ').map(|(_, rest)| rest.to_owned()).unwrap_or_default();
         }
@@ -161,7 +153,8 @@ impl Engine {
         let Some(found) = loops::detect(&first.text, text.as_deref()) else { return Ok(first) };
         log::warn!("whisper looped ({found:?}); decoding again without the prompt");
         settings.redecoded = 1;
-        let mut again = self.decode(samples, threads, None, duration_s, &settings)?;
+        let plain = self.initial_prompt(&Prompt::plain(), previous);
+        let mut again = self.decode(samples, threads, plain.as_deref(), duration_s, &settings)?;
         if loops::detect(&again.text, None).is_some() {
             drop_repeated_segments(&mut again);
         }
@@ -236,13 +229,13 @@ impl Engine {
     }
 }
 
-/// What is left of a loop after a second decoding: a segment that says
-/// again what the one before it said goes, with its words.
+/// What is left of a loop after a second decoding: a segment that only
+/// says again what the one before it said goes, with its words. Nothing
+/// else is dropped.
 fn drop_repeated_segments(transcript: &mut Transcript) {
     let mut kept: Vec<Segment> = Vec::new();
     for segment in std::mem::take(&mut transcript.segments) {
-        let repeats =
-            kept.last().is_some_and(|last| loops::detect(&format!("{} {}", last.text, segment.text), None).is_some());
+        let repeats = kept.last().is_some_and(|last| loops::repeats(&last.text, &segment.text));
         if repeats {
             transcript.words.retain(|w| w.start < segment.start || w.start >= segment.end);
         } else {

@@ -6,12 +6,16 @@ use std::io::Write;
 
 /// faster-whisper's rule: text that gzip squeezes more than 2.4 times is a loop.
 pub const MAX_COMPRESSION_RATIO: f64 = 2.4;
-/// A run of this many words said again straight after itself is a loop.
-const MIN_REPEATED_WORDS: usize = 5;
-/// A shorter phrase (2–4 words) repeated back to back this many times is one.
+/// A run of this many words said again straight after itself is a loop
+/// (people restart a phrase of a few words, "I think that the problem, I
+/// think that the problem was", but not a whole sentence).
+const MIN_REPEATED_WORDS: usize = 8;
+/// A shorter phrase (2–7 words) repeated back to back this many times is one.
 const MIN_PHRASE_REPEATS: usize = 4;
-/// This many words copied from the prompt, in order, is a copy.
+/// A piece that is mostly a copy of the prompt: at least this many words
+/// in order, and this share of the piece (a candidate may restate the question).
 const MIN_COPIED_WORDS: usize = 8;
+const MIN_COPIED_SHARE: f64 = 0.6;
 
 /// Why a decoded text is taken for a loop.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,15 +66,37 @@ pub fn detect(text: &str, prompt: Option<&str>) -> Option<Loop> {
     }
     if let Some(prompt) = prompt {
         let p = words(prompt);
-        if w.len() >= MIN_COPIED_WORDS && p.len() >= MIN_COPIED_WORDS {
-            for window in w.windows(MIN_COPIED_WORDS) {
-                if p.windows(MIN_COPIED_WORDS).any(|pw| pw == window) {
-                    return Some(Loop::CopiedPrompt(window.join(" ")));
-                }
-            }
+        let (start, len) = longest_common_run(&w, &p);
+        if len >= MIN_COPIED_WORDS && len as f64 >= MIN_COPIED_SHARE * w.len() as f64 {
+            return Some(Loop::CopiedPrompt(w[start..start + len].join(" ")));
         }
     }
     None
+}
+
+/// The longest run of words of `a` found in order in `b`: (start in `a`, length).
+fn longest_common_run(a: &[String], b: &[String]) -> (usize, usize) {
+    let mut best = (0, 0);
+    let mut prev = vec![0usize; b.len() + 1];
+    for i in 1..=a.len() {
+        let mut cur = vec![0usize; b.len() + 1];
+        for j in 1..=b.len() {
+            if a[i - 1] == b[j - 1] {
+                cur[j] = prev[j - 1] + 1;
+                if cur[j] > best.1 {
+                    best = (i - cur[j], cur[j]);
+                }
+            }
+        }
+        prev = cur;
+    }
+    best
+}
+
+/// Whether `segment` only says again what `before` said (a loop's leftover).
+pub fn repeats(before: &str, segment: &str) -> bool {
+    let (b, s) = (words(before), words(segment));
+    !s.is_empty() && s.len() <= b.len() && b.windows(s.len()).any(|w| w == s.as_slice())
 }
 
 #[cfg(test)]
@@ -85,6 +111,9 @@ mod tests {
             "I, um, owned the payment consumer. We scaled it to the partition count, and I wrote the post mortem.",
             "No, no. That was the first thing we checked, and it was fine.",
             "Yes. Yes, it was.",
+            "I think that the problem, I think that the problem was the retry loop.",
+            "So the question is how to make a Kafka consumer safe to run twice, and my answer is an idempotency key \
+             stored with a unique constraint, checked before the side effect.",
             "The outbox table is written in the same transaction as the order, and a relay publishes it to Kafka.",
         ];
         for answer in answers {
@@ -100,6 +129,8 @@ mod tests {
         let twice =
             "I would start with the outbox table and the relay. I would start with the outbox table and the relay.";
         assert!(matches!(detect(twice, None), Some(Loop::Repeated(_))), "{twice}");
+        assert!(repeats("I would start with the outbox table and the relay.", "I would start with the outbox"));
+        assert!(!repeats("I would start with the outbox table.", "Then the relay publishes."));
         let phrase = "so the the so the so the so the so the";
         assert!(detect(phrase, None).is_some());
         let stutter = "the the the the the the the the the the the the the the the the the the the the";
@@ -113,6 +144,11 @@ mod tests {
         assert!(matches!(detect(copied, Some(prompt)), Some(Loop::CopiedPrompt(_))));
         let answer = "I would make the Kafka consumer idempotent with a processed-messages table.";
         assert_eq!(detect(answer, Some(prompt)), None);
+        // Restating the question, then answering it, is not a copy.
+        let restated = "How would you make a Kafka consumer safe to run twice on the same message? I would store \
+                        an idempotency key per message with a unique constraint and skip the ones already seen, \
+                        inside the same transaction as the side effect.";
+        assert_eq!(detect(restated, Some(prompt)), None);
     }
 
     #[test]

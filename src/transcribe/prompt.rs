@@ -26,7 +26,7 @@ pub const MAX_PROMPT_TOKENS: usize = 223;
 /// tokens); the engine still counts tokens and trims the previous text.
 const QUESTION_CHARS: usize = 220;
 const TERMS_CHARS: usize = 160;
-const PREVIOUS_CHARS: usize = 200;
+pub const PREVIOUS_CHARS: usize = 200;
 
 /// The user's glossary holds at most this many entries.
 pub const MAX_GLOSSARY_ENTRIES: usize = 100;
@@ -101,7 +101,9 @@ impl Prompt {
     /// write a term the speaker never said (and so credit a key point).
     pub fn for_question(question: &Question, mock: &Mock, glossary: &[String], mode: PromptMode) -> Prompt {
         let mut terms: Vec<String> = Vec::new();
-        let candidates = question.vocabulary.iter().chain(&mock.vocabulary).chain(glossary);
+        // The question's own terms, then the user's (their company and
+        // stack), then the mock's: the most specific first, as space is short.
+        let candidates = question.vocabulary.iter().chain(glossary).chain(&mock.vocabulary);
         for term in candidates {
             let Ok(term) = clean_term(term) else { continue };
             if !terms.iter().any(|t| t.eq_ignore_ascii_case(&term)) {

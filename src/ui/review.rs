@@ -238,7 +238,8 @@ impl AnswerPanel {
                         }
                     }
                     if let Some(feedback) = &answer.feedback
-                        && let Some(correction) = widgets::filler_corrections(ui, feedback, &mut self.marking)
+                        && let Some(correction) =
+                            widgets::filler_corrections(ui, feedback, &core.settings.fillers, &mut self.marking)
                         && let Err(err) = core.correct_filler(session_id, &answer_id, correction)
                     {
                         core.error(err);

@@ -321,6 +321,7 @@ fn ui_weak() -> Color32 {
 pub fn filler_corrections(
     ui: &mut egui::Ui,
     feedback: &Feedback,
+    counted: &[String],
     marking: &mut Option<String>,
 ) -> Option<FillerCorrection> {
     let mut asked = None;
@@ -337,15 +338,22 @@ pub fn filler_corrections(
                 FillerSource::Audio => "heard in the audio",
                 FillerSource::User => "added by you",
             };
-            let at = clock(item.start);
+            // Tenths, so two fillers in one second have their own buttons.
+            let at = format!("{}.{}", clock(item.start), ((item.start.fract() * 10.0) as u32).min(9));
             let text = RichText::new(format!("'{}' at {at}, {source}", item.word));
             ui.label(if item.removed { text.strikethrough().weak() } else { text });
             let (label, action) = match (item.source, item.removed) {
-                (_, true) => (format!("Count it again ({} at {at})", item.word), CorrectionAction::NotAFiller),
+                (_, true) => (
+                    format!("Count it again ({} at {at})", item.word),
+                    CorrectionAction::NotAFiller { word: item.word.clone() },
+                ),
                 (FillerSource::User, false) => {
                     (format!("Remove ({} at {at})", item.word), CorrectionAction::Missed { word: item.word.clone() })
                 }
-                _ => (format!("Not a filler ({} at {at})", item.word), CorrectionAction::NotAFiller),
+                _ => (
+                    format!("Not a filler ({} at {at})", item.word),
+                    CorrectionAction::NotAFiller { word: item.word.clone() },
+                ),
             };
             if ui.small_button(label).clicked() {
                 asked = Some(FillerCorrection { at_s: item.start, action });
@@ -355,6 +363,9 @@ pub fn filler_corrections(
     ui.horizontal(|ui| {
         ui.label("Missed one?");
         for word in ["um", "uh"] {
+            if !counted.iter().any(|f| f.eq_ignore_ascii_case(word)) {
+                continue;
+            }
             let on = marking.as_deref() == Some(word);
             if ui.selectable_label(on, format!("Mark a missed '{word}'")).clicked() {
                 *marking = if on { None } else { Some(word.to_owned()) };

@@ -106,7 +106,11 @@ fn piper_paths() -> Option<(PathBuf, PathBuf)> {
 pub fn available(voice: Voice) -> bool {
     match voice {
         Voice::Espeak(..) => true,
-        Voice::FestivalDiphone(_) | Voice::FestivalHts(_) => Path::new("/usr/bin/text2wave").exists(),
+        Voice::FestivalDiphone(v) | Voice::FestivalHts(v) => {
+            let voices = Path::new("/usr/share/festival/voices");
+            Path::new("/usr/bin/text2wave").exists()
+                && ["english", "us"].iter().any(|lang| voices.join(lang).join(v).is_dir())
+        }
         Voice::Piper(_) => piper_paths().is_some_and(|(exe, model)| exe.exists() && model.exists()),
     }
 }
@@ -132,7 +136,6 @@ pub fn speak(dir: &Path, name: &str, text: &str, voice: Voice) -> Vec<f32> {
                 .arg(&path)
                 .stdin(std::process::Stdio::piped())
                 .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
                 .spawn()
                 .expect("piper");
             use std::io::Write;
