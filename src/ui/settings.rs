@@ -208,6 +208,17 @@ impl SettingsScreen {
                 core.save_settings();
             }
         }
+        let length: usize = core.settings.glossary.iter().map(|t| t.chars().count() + 2).sum();
+        if length > prompt::TERMS_CHARS {
+            ui.label(
+                RichText::new(format!(
+                    "whisper's prompt has room for about {} characters of terms: the first terms here are used, \
+                     after each question's own.",
+                    prompt::TERMS_CHARS
+                ))
+                .weak(),
+            );
+        }
         for refused in &self.glossary_refused {
             ui.colored_label(WARN, format!("Not used: {refused}"));
         }

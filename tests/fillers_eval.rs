@@ -1,0 +1,137 @@
+//! um/uh on voices the detector was never tuned on: the answers of the
+//! evaluation set that hold fillers, spoken by the held-out voice families
+//! (festival's HTS voice, piper's neural voice), with short fillers (as the
+//! voice says them), held ones (0.30–0.60 s) and none, transcribed as the
+//! app transcribes a live take (cut at pauses, the question's prompt) and
+//! analysed with the audio. Prints recall and precision per family and
+//! filler length; asserts the floors measured when this test was written
+//! (the targets, where missed, are printed with the gap; see the
+//! README's table).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::eval::{self, Rendering, Voice};
+use common::*;
+use interview_coach::analysis::Config;
+use interview_coach::analysis::fillers::HESITATION_SOUNDS;
+use interview_coach::content::Library;
+use interview_coach::pipeline::answer;
+use interview_coach::transcribe::Transcript;
+use interview_coach::transcribe::prompt::{Prompt, PromptMode};
+use interview_coach::transcribe::stream::{Chunker, merge};
+use interview_coach::transcribe::worker::WorkerClient;
+
+#[derive(Default)]
+struct Tally {
+    truth: usize,
+    found: usize,
+    reported: usize,
+    false_reported: usize,
+    clean_minutes: f64,
+}
+
+impl Tally {
+    fn recall(&self) -> f64 {
+        self.found as f64 / self.truth.max(1) as f64
+    }
+    fn precision(&self) -> f64 {
+        if self.reported == 0 { 1.0 } else { (self.reported - self.false_reported) as f64 / self.reported as f64 }
+    }
+}
+
+fn streamed(client: &mut WorkerClient, samples: &[f32], prompt: &Prompt) -> Transcript {
+    let mut chunker = Chunker::new();
+    let mut chunks = Vec::new();
+    for block in samples.chunks(1_600) {
+        chunks.extend(chunker.push(block));
+    }
+    chunks.extend(chunker.finish());
+    let mut parts: Vec<(f64, Transcript)> = Vec::new();
+    for chunk in chunks {
+        let previous = parts.last().map(|(_, p)| p.text.clone()).unwrap_or_default();
+        parts.push((chunk.offset_s, client.transcribe_chunk(&chunk.samples, 1, prompt, &previous).expect("chunk")));
+    }
+    let settings = parts.first().map(|(_, p)| p.settings.clone()).unwrap_or_default();
+    merge(&parts, samples.len() as f64 / 16_000.0, settings)
+}
+
+#[test]
+fn um_and_uh_on_held_out_voice_families() {
+    let Some(model) = test_model("um_and_uh_on_held_out_voice_families") else { return };
+    let voices: Vec<Voice> = eval::VOICES.into_iter().filter(|v| v.held_out()).collect();
+    for voice in &voices {
+        assert!(
+            eval::available(*voice) || std::env::var("CI").is_err(),
+            "{} is not installed (scripts/setup-system.sh test, scripts/tts-setup.sh)",
+            voice.name()
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut client = WorkerClient::new(bin().into());
+    client.load(&model).expect("model");
+    let library = Library::builtin();
+    let config = Config::default();
+    let mut tallies: BTreeMap<(String, &str), Tally> = BTreeMap::new();
+    for voice in voices.into_iter().filter(|v| eval::available(*v)) {
+        for a in eval::answers().iter().filter(|a| a.um_uh() > 0) {
+            let q = library.question(&a.question).unwrap();
+            let prompt = Prompt::for_question(q.question, q.mock, &[], PromptMode::default());
+            for rendering in [Rendering::Short, Rendering::Held, Rendering::Clean] {
+                let samples = eval::render(dir.path(), a, voice, rendering);
+                let wav = dir.path().join(format!("{}-{}.wav", a.id, rendering.label().replace([' ', '/'], "_")));
+                eval::write_wav(&wav, &samples);
+                let transcript = streamed(&mut client, &samples, &prompt);
+                let feedback = answer::feedback(&transcript, Some(&wav), Some(q.question), &config).unwrap();
+                let reported: usize =
+                    HESITATION_SOUNDS.iter().map(|w| feedback.fillers.by_word.get(*w).copied().unwrap_or(0)).sum();
+                let truth = if rendering == Rendering::Clean { 0 } else { a.um_uh() };
+                let t = tallies.entry((voice.family().to_owned(), rendering.label())).or_default();
+                t.truth += truth;
+                t.found += reported.min(truth);
+                t.reported += reported;
+                t.false_reported += reported.saturating_sub(truth);
+                if truth == 0 {
+                    t.clean_minutes += samples.len() as f64 / 16_000.0 / 60.0;
+                }
+            }
+        }
+    }
+    let mut failures = Vec::new();
+    for ((family, rendering), t) in &tallies {
+        if *rendering == "no um/uh" {
+            let per_min = t.false_reported as f64 / t.clean_minutes.max(1e-9);
+            println!("{family}, no um/uh: {} false um/uh, {per_min:.2} per minute (target ≤ 0.5)", t.false_reported);
+            if per_min > 1.0 {
+                failures.push(format!("{family}: {per_min:.2} false um/uh per minute"));
+            }
+            continue;
+        }
+        let target = if *rendering == "held" { 0.95 } else { 0.80 };
+        println!(
+            "{family}, {rendering} um/uh: recall {:.0} % ({}/{}; target {:.0} %, gap {:+.0} points), precision {:.0} %",
+            t.recall() * 100.0,
+            t.found,
+            t.truth,
+            target * 100.0,
+            (t.recall() - target) * 100.0,
+            t.precision() * 100.0
+        );
+        if t.precision() < 0.9 {
+            failures.push(format!("{family}, {rendering}: precision {:.2}", t.precision()));
+        }
+        // Floors: the recall measured when this test was written, less a
+        // margin for decoding differences between machines.
+        let floor = match (family.as_str(), *rendering) {
+            (_, "held") => 0.5,
+            _ => 0.2,
+        };
+        if t.recall() < floor {
+            failures.push(format!("{family}, {rendering}: recall {:.2} under its floor {floor}", t.recall()));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
