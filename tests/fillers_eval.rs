@@ -4,9 +4,9 @@
 //! voice says them), held ones (0.30–0.60 s) and none, transcribed as the
 //! app transcribes a live take (cut at pauses, the question's prompt) and
 //! analysed with the audio. Prints recall and precision per family and
-//! filler length; asserts the floors measured when this test was written
-//! (the targets, where missed, are printed with the gap; see the
-//! README's table).
+//! filler length with the gap to the targets, and asserts at most 0.5 false
+//! um/uh per minute without fillers and the floors measured when this test
+//! was written (the targets are not all met: see the README's table).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 
@@ -105,7 +105,7 @@ fn um_and_uh_on_held_out_voice_families() {
         if *rendering == "no um/uh" {
             let per_min = t.false_reported as f64 / t.clean_minutes.max(1e-9);
             println!("{family}, no um/uh: {} false um/uh, {per_min:.2} per minute (target ≤ 0.5)", t.false_reported);
-            if per_min > 1.0 {
+            if per_min > 0.5 {
                 failures.push(format!("{family}: {per_min:.2} false um/uh per minute"));
             }
             continue;
@@ -120,17 +120,17 @@ fn um_and_uh_on_held_out_voice_families() {
             (t.recall() - target) * 100.0,
             t.precision() * 100.0
         );
-        if t.precision() < 0.9 {
-            failures.push(format!("{family}, {rendering}: precision {:.2}", t.precision()));
+        // Floors: what was measured when this test was written (held: 100 %
+        // recall, 87–91 % precision; short: 35 % on festival HTS, 80 % on
+        // piper, 94–100 % precision), less a margin for decoding differences
+        // between machines. The targets (precision 90 %, recall 95 % held
+        // and 80 % short) are printed above with the gap.
+        let (recall_floor, precision_floor) = if *rendering == "held" { (0.9, 0.8) } else { (0.25, 0.85) };
+        if t.recall() < recall_floor {
+            failures.push(format!("{family}, {rendering}: recall {:.2} under {recall_floor}", t.recall()));
         }
-        // Floors: the recall measured when this test was written, less a
-        // margin for decoding differences between machines.
-        let floor = match (family.as_str(), *rendering) {
-            (_, "held") => 0.5,
-            _ => 0.2,
-        };
-        if t.recall() < floor {
-            failures.push(format!("{family}, {rendering}: recall {:.2} under its floor {floor}", t.recall()));
+        if t.precision() < precision_floor {
+            failures.push(format!("{family}, {rendering}: precision {:.2} under {precision_floor}", t.precision()));
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
