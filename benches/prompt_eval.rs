@@ -26,29 +26,8 @@ use interview_coach::analysis::Config;
 use interview_coach::analysis::fillers::HESITATION_SOUNDS;
 use interview_coach::content::Library;
 use interview_coach::pipeline::answer;
-use interview_coach::transcribe::Transcript;
 use interview_coach::transcribe::engine::{Engine, default_threads};
 use interview_coach::transcribe::prompt::{Prompt, PromptMode};
-use interview_coach::transcribe::stream::{Chunker, merge};
-
-/// Transcribes as the app does a live take: fed to the chunker 100 ms at a
-/// time, each chunk with the prompt and the text before it, then joined.
-fn streamed(engine: &Engine, samples: &[f32], threads: usize, prompt: &Prompt) -> Transcript {
-    let mut chunker = Chunker::new();
-    let mut chunks = Vec::new();
-    for block in samples.chunks(1_600) {
-        chunks.extend(chunker.push(block));
-    }
-    chunks.extend(chunker.finish());
-    let mut parts: Vec<(f64, Transcript)> = Vec::new();
-    for chunk in chunks {
-        let previous = parts.last().map(|(_, p)| p.text.clone()).unwrap_or_default();
-        parts
-            .push((chunk.offset_s, engine.transcribe(&chunk.samples, threads, prompt, &previous).expect("transcribe")));
-    }
-    let settings = parts.first().map(|(_, p)| p.settings.clone()).unwrap_or_default();
-    merge(&parts, samples.len() as f64 / 16_000.0, settings)
-}
 
 /// (prompt mode, held out, family, rendering, answer kind).
 type Cell = (String, bool, String, String, String);
@@ -107,7 +86,9 @@ fn main() {
                 for &mode in &modes {
                     audio_s += seconds;
                     let prompt = Prompt::for_question(q.question, q.mock, &[], mode);
-                    let transcript = streamed(&engine, &samples, threads, &prompt);
+                    let transcript = eval::streamed(&samples, |chunk, previous| {
+                        engine.transcribe(chunk, threads, &prompt, previous).expect("transcribe")
+                    });
                     let feedback =
                         answer::feedback(&transcript, Some(&wav), Some(q.question), &config).expect("feedback");
                     let analysed: usize =

@@ -510,17 +510,18 @@ mod tests {
 
     #[test]
     fn fluency_numbers_on_a_hand_counted_transcript() {
-        // 30 words at 0.4 s each = 12 s, 150 wpm; fillers: um, like, you know = 3.
+        // 30 tokens at 0.4 s each = 12 s; 29 words (the "um" is not one),
+        // 145 wpm; fillers: um, like, you know = 3.
         let text = "So um I owned the checkout service and it was like really busy at 2,000 QPS. You know, \
                     we split the outbox relay and I reduced p99 to 80 ms.";
         let t = transcript(text, 0.4);
         let f = analyze(&t, None, None, &Config::default());
-        assert_eq!(f.words, 30);
-        assert!((f.wpm - 150.0).abs() < 1e-9, "{}", f.wpm);
+        assert_eq!(f.words, 29);
+        assert!((f.wpm - 145.0).abs() < 1e-9, "{}", f.wpm);
         assert_eq!(f.fillers.total, 3, "{:?}", f.fillers.items);
         assert_eq!(f.fillers.by_word.get("you know"), Some(&1));
         assert!((f.fillers.per_min - 15.0).abs() < 1e-9);
-        assert!((f.fillers.per_100_words - 10.0).abs() < 1e-9);
+        assert!((f.fillers.per_100_words - 300.0 / 29.0).abs() < 1e-9);
         assert_eq!((f.i_words, f.we_words), (2, 1));
         assert!((f.i_share.expect("share") - 2.0 / 3.0).abs() < 1e-9);
         let numbers: Vec<&str> = f.numbers.iter().map(|n| n.text.as_str()).collect();

@@ -10,6 +10,9 @@ use std::process::Command;
 
 use serde::Deserialize;
 
+use interview_coach::transcribe::Transcript;
+use interview_coach::transcribe::stream::{Chunker, merge};
+
 use super::{normalise_words, wer};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -348,4 +351,23 @@ pub fn score(
         }
     }
     s
+}
+
+/// Transcribes as the app does a live take: fed to the chunker 100 ms at a
+/// time, each chunk transcribed (by `transcribe(samples, text before)`) and
+/// the pieces joined.
+pub fn streamed(samples: &[f32], mut transcribe: impl FnMut(&[f32], &str) -> Transcript) -> Transcript {
+    let mut chunker = Chunker::new();
+    let mut chunks = Vec::new();
+    for block in samples.chunks(1_600) {
+        chunks.extend(chunker.push(block));
+    }
+    chunks.extend(chunker.finish());
+    let mut parts: Vec<(f64, Transcript)> = Vec::new();
+    for chunk in chunks {
+        let previous = parts.last().map(|(_, p)| p.text.clone()).unwrap_or_default();
+        parts.push((chunk.offset_s, transcribe(&chunk.samples, &previous)));
+    }
+    let settings = parts.first().map(|(_, p)| p.settings.clone()).unwrap_or_default();
+    merge(&parts, samples.len() as f64 / 16_000.0, settings)
 }
