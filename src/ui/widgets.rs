@@ -222,7 +222,7 @@ fn word_note(feedback: Option<&Feedback>, start: f64, text: &str) -> Option<(Col
     let transcript_filler = f.fillers.items.iter().find(|i| i.source == FillerSource::Transcript && near(i.start));
     if let Some(item) = transcript_filler {
         if item.removed {
-            return Some((ui_weak(), "you marked this: not a filler".into()));
+            return Some((REMOVED_FILLER, NOT_A_FILLER.into()));
         }
         return Some((WARN, "filler word".into()));
     }
@@ -287,11 +287,8 @@ pub fn transcript_words(
             let mut text = RichText::new(&word.word);
             let note = word_note(feedback, word.start, &word.word);
             if let Some((color, why)) = &note {
-                text = if why.starts_with("you marked") {
-                    text.strikethrough().color(*color)
-                } else {
-                    text.color(*color).strong()
-                };
+                text =
+                    if why == NOT_A_FILLER { text.strikethrough().color(*color) } else { text.color(*color).strong() };
             }
             if playhead.is_some_and(|t| t >= word.start && t < word.end.max(word.start + 0.15)) {
                 text = text.background_color(ui.visuals().selection.bg_fill);
@@ -311,9 +308,9 @@ pub fn transcript_words(
     clicked
 }
 
-fn ui_weak() -> Color32 {
-    Color32::GRAY
-}
+/// A filler the user marked "not a filler": struck through, grey.
+const REMOVED_FILLER: Color32 = Color32::GRAY;
+const NOT_A_FILLER: &str = "you marked this: not a filler";
 
 /// The fillers found, each with a button to say it was not one (or to count
 /// it again), and buttons to mark a missed "um" or "uh" by clicking the
