@@ -9,6 +9,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
+use common::eval;
 use common::*;
 use interview_coach::analysis::{self, Config, FillerSource};
 use interview_coach::transcribe::prompt::Prompt;
@@ -171,14 +172,6 @@ fn render(
     (audio, fillers, text.join(" "))
 }
 
-fn write_wav(path: &Path, samples: &[f32]) {
-    let mut writer = hound::WavWriter::create(path, interview_coach::audio::wav::take_spec()).expect("create");
-    for &s in samples {
-        writer.write_sample(interview_coach::audio::wav::f32_to_i16(s)).expect("write");
-    }
-    writer.finalize().expect("finalize");
-}
-
 /// um/uh found against the truth, over some takes.
 #[derive(Default)]
 struct Tally {
@@ -258,7 +251,7 @@ fn measure(client: &mut WorkerClient, dir: &Path, name: &str, script: &Script, v
     for &(voice, rate) in voices {
         let (audio, true_fillers, text) = render(dir, script, voice, rate, true);
         let wav = dir.join(format!("{name}-{voice}-{rate}.wav"));
-        write_wav(&wav, &audio);
+        eval::write_wav(&wav, &audio);
         let transcript = client.transcribe_file(&wav, 1, &Prompt::verbatim()).expect("transcribe");
         let feedback = analysis::analyze(&transcript, Some(&audio), None, &config);
 
@@ -324,7 +317,7 @@ fn measure(client: &mut WorkerClient, dir: &Path, name: &str, script: &Script, v
         // The same answer without its fillers: every um/uh is a false one.
         let (audio, _, _) = render(dir, script, voice, rate, false);
         let wav = dir.join(format!("{name}-clean-{voice}-{rate}.wav"));
-        write_wav(&wav, &audio);
+        eval::write_wav(&wav, &audio);
         let transcript = client.transcribe_file(&wav, 1, &Prompt::verbatim()).expect("transcribe");
         let feedback = analysis::analyze(&transcript, Some(&audio), None, &config);
         let false_here: Vec<f64> =

@@ -237,18 +237,13 @@ fn stretch(dir: &Path, name: &str, sound: &[f32], seconds: f64) -> Vec<f32> {
     super::read_16k(&output)
 }
 
+/// A 16 kHz mono take WAV, as the app writes them.
 pub fn write_wav(path: &Path, samples: &[f32]) {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 16_000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut writer = hound::WavWriter::create(path, spec).expect("create");
-    for s in samples {
-        writer.write_sample((s.clamp(-1.0, 1.0) * 32767.0) as i16).unwrap();
+    let mut writer = hound::WavWriter::create(path, interview_coach::audio::wav::take_spec()).expect("create");
+    for &s in samples {
+        writer.write_sample(interview_coach::audio::wav::f32_to_i16(s)).expect("write");
     }
-    writer.finalize().unwrap();
+    writer.finalize().expect("finalize");
 }
 
 const HESITATIONS: [&str; 8] = ["um", "uh", "umm", "uhm", "er", "erm", "ah", "hmm"];
