@@ -25,6 +25,8 @@ pub struct Settings {
     /// The user's own terms (company, product and stack names) that whisper
     /// should spell right in every answer; cleaned by `prompt::clean_glossary`.
     pub glossary: Vec<String>,
+    /// Solo mode: after an answer is transcribed, ask one follow-up probe.
+    pub follow_ups: bool,
 }
 
 impl Default for Settings {
@@ -38,6 +40,7 @@ impl Default for Settings {
             pace_max_wpm: analysis::DEFAULT_PACE_WPM.1,
             dark_mode: true,
             glossary: Vec::new(),
+            follow_ups: true,
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod content;
 pub mod corrections;
 pub mod filled_pauses;
 pub mod fillers;
+pub mod follow_up;
 pub mod star;
 pub mod text;
 

@@ -379,6 +379,17 @@ impl<'a> Locator<'a> {
             _ => Some(question),
         }
     }
+
+    /// The `[[stage.question.probes]]` line of a question's probe (written as
+    /// a table; an inline array has none).
+    fn probe_line(&self, stage_index: usize, question_index: usize, probe_index: usize) -> Option<usize> {
+        let question = self.question_line(stage_index, question_index)?;
+        let probe = self.nth_header("[[stage.question.probes]]", question, probe_index)?;
+        let next_question = self.nth_header("[[stage.question]]", question, 0);
+        let next_stage = self.stage_line(stage_index + 1);
+        let ends = [next_question, next_stage].into_iter().flatten().min();
+        ends.is_none_or(|end| probe < end).then_some(probe)
+    }
 }
 
 fn is_valid_id(id: &str) -> bool {
@@ -537,6 +548,36 @@ fn validate_mock(mock: &Mock, file: &str, src: &str, tables: &[RubricTable]) -> 
                 ),
             );
         }
+        for (pi, probe) in stage.probes.iter().enumerate() {
+            let p_line = stage_line.and_then(|l| loc.nth_header("[[stage.probes]]", l, pi)).or(stage_line);
+            let probe_key = |k: &str| p_line.and_then(|l| loc.key_in_table(l, k)).or(p_line);
+            for name in &probe.key_points {
+                if !stage.questions.iter().any(|q| q.key_points.iter().any(|k| &k.name == name)) {
+                    err(
+                        probe_key("key_points"),
+                        format!(
+                            "probe {} of stage \"{}\" names the key point \"{name}\", which no question of the \
+                             stage has",
+                            pi + 1,
+                            stage.id
+                        ),
+                    );
+                }
+            }
+            if let Some(budget) = probe.budget_s
+                && !(1..=MAX_BUDGET_S).contains(&budget)
+            {
+                err(
+                    probe_key("budget_s"),
+                    format!(
+                        "probe {} of stage \"{}\" has budget_s = {budget}; budget_s must be between 1 and \
+                         {MAX_BUDGET_S} seconds",
+                        pi + 1,
+                        stage.id
+                    ),
+                );
+            }
+        }
         let mut question_ids = HashSet::new();
         for (qi, question) in stage.questions.iter().enumerate() {
             let q_line = loc.question_line(si, qi);
@@ -591,6 +632,42 @@ fn validate_mock(mock: &Mock, file: &str, src: &str, tables: &[RubricTable]) -> 
                     );
                 }
             }
+            for (pi, probe) in question.probes.iter().enumerate() {
+                let p_line = loc.probe_line(si, qi, pi).or(q_line);
+                let probe_key = |k: &str| p_line.and_then(|l| loc.key_in_table(l, k)).or(p_line);
+                for name in &probe.key_points {
+                    if !question.key_points.iter().any(|k| &k.name == name) {
+                        let known: Vec<&str> = question.key_points.iter().map(|k| k.name.as_str()).collect();
+                        err(
+                            probe_key("key_points"),
+                            format!(
+                                "probe {} of question \"{}\" names the key point \"{name}\", which the question \
+                                 does not have; use one of: {}",
+                                pi + 1,
+                                question.id,
+                                if known.is_empty() {
+                                    "(the question has no key points)".to_owned()
+                                } else {
+                                    known.join(", ")
+                                }
+                            ),
+                        );
+                    }
+                }
+                if let Some(budget) = probe.budget_s
+                    && !(1..=MAX_BUDGET_S).contains(&budget)
+                {
+                    err(
+                        probe_key("budget_s"),
+                        format!(
+                            "probe {} of question \"{}\" has budget_s = {budget}; \
+                             budget_s must be between 1 and {MAX_BUDGET_S} seconds",
+                            pi + 1,
+                            question.id
+                        ),
+                    );
+                }
+            }
         }
     }
     errs
@@ -642,6 +719,26 @@ signals = ["go-depth"]
     #[test]
     fn minimal_file_is_valid() {
         assert_eq!(check(MINIMAL), vec![]);
+    }
+
+    #[test]
+    fn a_probe_linked_to_a_missing_key_point_names_its_line() {
+        let src = format!(
+            "{MINIMAL}\n[[stage.question.probes]]\ntext = \"And then?\"\n\n[[stage.question.probes]]\n\
+             text = \"Why that?\"\nkey_points = [\"idempotency\"]\nbudget_s = 0\n\n\
+             [[stage.question.key_points]]\nname = \"retries\"\n"
+        );
+        let errs = check(&src);
+        let line = |needle: &str| src.lines().position(|l| l.starts_with(needle)).map(|i| i + 1);
+        assert_eq!(errs.len(), 2, "{errs:?}");
+        assert_eq!(errs[0].line, line("key_points = [\"idempotency\"]"), "{errs:?}");
+        assert!(errs[0].message.contains("\"idempotency\", which the question does not have; use one of: retries"));
+        assert_eq!(errs[1].line, line("budget_s = 0"), "{errs:?}");
+        // Linked to a key point it has: valid, and the budget defaults to 90 s.
+        let good = src.replace("[\"idempotency\"]", "[\"retries\"]").replace("budget_s = 0", "");
+        assert_eq!(check(&good), vec![]);
+        let mock: Mock = toml::from_str(&good).expect("parses");
+        assert_eq!(mock.stages[0].questions[0].probes[1].budget_s(), crate::content::DEFAULT_FOLLOW_UP_BUDGET_S);
     }
 
     #[test]

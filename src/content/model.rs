@@ -38,6 +38,9 @@ impl QuestionKind {
     }
 }
 
+/// A follow-up's budget when its probe names none, in seconds.
+pub const DEFAULT_FOLLOW_UP_BUDGET_S: u32 = 90;
+
 /// A follow-up the interviewer asks, optionally with the answer it is after
 /// (the seed's "→ refill in batches").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -46,6 +49,20 @@ pub struct Probe {
     pub text: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answer: Option<String>,
+    /// The question's key points this probe digs into (by name): when an
+    /// answer misses one of them, this is the follow-up the app asks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub key_points: Vec<String>,
+    /// The follow-up's own budget, 1..=`MAX_BUDGET_S` seconds
+    /// (`DEFAULT_FOLLOW_UP_BUDGET_S` when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_s: Option<u32>,
+}
+
+impl Probe {
+    pub fn budget_s(&self) -> u32 {
+        self.budget_s.unwrap_or(DEFAULT_FOLLOW_UP_BUDGET_S)
+    }
 }
 
 /// A code snippet kept verbatim (the live-coding strong answers).
@@ -112,6 +129,23 @@ pub struct Question {
 impl Question {
     pub fn is_optional(&self) -> bool {
         self.optional.unwrap_or(false)
+    }
+
+    /// The question a follow-up answer is transcribed and judged against:
+    /// the probe is what was asked, with its own budget, and only the key
+    /// points it digs into count (an unlinked probe judges none).
+    pub fn as_follow_up(&self, probe_text: &str, budget_s: u32, key_points: &[String]) -> Question {
+        Question {
+            prompt: probe_text.to_owned(),
+            budget_s,
+            notes: Vec::new(),
+            probes: Vec::new(),
+            listen_for: Vec::new(),
+            strong_answer: None,
+            code: Vec::new(),
+            key_points: self.key_points.iter().filter(|k| key_points.contains(&k.name)).cloned().collect(),
+            ..self.clone()
+        }
     }
 }
 

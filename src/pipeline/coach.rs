@@ -406,7 +406,21 @@ impl Coach {
         let prompt = question_ref.map_or_else(Prompt::verbatim, |q| {
             Prompt::for_question(q.question, q.mock, &self.settings.glossary, PromptMode::default())
         });
-        let question = question_ref.map(|q| q.question.clone());
+        let question = question_ref.map(|q| match &answer.follow_up {
+            // A follow-up: the probe was the question, with its own budget.
+            Some(follow_up) => {
+                let probes = crate::analysis::follow_up::probes(q.question, q.stage);
+                let linked = probes.get(follow_up.probe).map(|p| p.key_points.clone()).unwrap_or_default();
+                q.question.as_follow_up(&follow_up.text, answer.budget_s, &linked)
+            }
+            None => q.question.clone(),
+        });
+        let prompt = match (&answer.follow_up, &question, question_ref) {
+            (Some(_), Some(asked), Some(q)) => {
+                Prompt::for_question(asked, q.mock, &self.settings.glossary, PromptMode::default())
+            }
+            _ => prompt,
+        };
         let job = TakeJob {
             session_id: session_id.to_owned(),
             answer_id: answer_id.to_owned(),

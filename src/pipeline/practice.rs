@@ -9,9 +9,10 @@ use std::sync::mpsc::{Sender, TryRecvError};
 use std::time::Instant;
 
 use super::Coach;
+use crate::analysis::follow_up::{self, ProbeChoice};
 use crate::audio::capture::{CaptureEvent, Level, RecordOptions, Recorder, Source, Take, TakeSink};
-use crate::content::{QuestionRef, question_id};
-use crate::store::{Level as Grade, Mode, Session, StoreError, takes};
+use crate::content::{Probe, QuestionRef, question_id};
+use crate::store::{FollowUp, Level as Grade, Mode, Session, StoreError, takes};
 use crate::transcribe::service::{Command, TakeKey};
 
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +59,13 @@ pub enum PracticeCommand {
     GoTo(usize),
     /// End the session (it is marked ended and saved).
     Finish,
+    /// Record the answer to the follow-up on offer.
+    FollowUp,
+    /// Pass over the follow-up on offer for the next one; with none on offer
+    /// (one was answered), ask one more.
+    AnotherFollowUp,
+    /// No follow-up after this answer.
+    NoFollowUp,
     /// Coding questions: the candidate's scratchpad, kept with the answer.
     Scratchpad(String),
     /// Peer mode: the listen-for items the interviewer ticked.
@@ -90,6 +98,31 @@ pub enum PracticeEvent {
     FailedToStart(String),
 }
 
+/// The follow-up probe the app asks (solo) or would ask (peer), and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FollowUpOffer {
+    pub choice: ProbeChoice,
+    pub probe: Probe,
+}
+
+impl FollowUpOffer {
+    pub fn budget_s(&self) -> u32 {
+        self.probe.budget_s()
+    }
+}
+
+/// What the user said about follow-ups after one answer.
+#[derive(Debug, Clone, Default)]
+struct FollowUpState {
+    /// The answer this is about; another answer starts afresh.
+    after: String,
+    /// Probes passed over ("another one").
+    passed: Vec<usize>,
+    /// How many follow-ups were asked for ("one more" adds one).
+    extra: usize,
+    declined: bool,
+}
+
 /// A take being recorded.
 pub struct LiveTake {
     recorder: Recorder,
@@ -102,9 +135,18 @@ pub struct LiveTake {
     level: Option<Level>,
     stopping: bool,
     transcribe: bool,
+    budget_s: u32,
+    follow_up: Option<FollowUp>,
 }
 
 impl LiveTake {
+    pub fn budget_s(&self) -> u32 {
+        self.budget_s
+    }
+    /// Set when this take answers a follow-up probe.
+    pub fn follow_up(&self) -> Option<&FollowUp> {
+        self.follow_up.as_ref()
+    }
     pub fn key(&self) -> TakeKey {
         self.key
     }
@@ -257,6 +299,7 @@ pub struct Practice {
     scratchpad: String,
     ticks: Vec<bool>,
     options: TakeOptions,
+    follow_ups: FollowUpState,
     /// Events from commands (a take that could not even be set up), for `poll`.
     events: Vec<PracticeEvent>,
 }
@@ -325,6 +368,7 @@ impl Practice {
             scratchpad: String::new(),
             ticks: Vec::new(),
             options: TakeOptions { source, ..TakeOptions::default() },
+            follow_ups: FollowUpState::default(),
             events: Vec::new(),
         };
         practice.enter_question(coach);
@@ -374,7 +418,7 @@ impl Practice {
     pub fn answer_id(&self, coach: &Coach) -> Option<String> {
         let qid = self.plan.get(self.index)?;
         let session = coach.session(&self.session_id)?;
-        session.answers.iter().rev().find(|a| &a.question_id == qid).map(|a| a.id.clone())
+        session.answers.iter().rev().find(|a| &a.question_id == qid && a.is_main_take()).map(|a| a.id.clone())
     }
 
     pub fn state(&self, coach: &Coach) -> TakeState {
@@ -402,10 +446,103 @@ impl Practice {
         }
     }
 
+    /// The answers to follow-ups asked after the current answer, in order.
+    pub fn follow_up_ids(&self, coach: &Coach) -> Vec<String> {
+        let (Some(answer_id), Some(session)) = (self.answer_id(coach), coach.session(&self.session_id)) else {
+            return Vec::new();
+        };
+        session.follow_ups_of(&answer_id).map(|a| a.id.clone()).collect()
+    }
+
+    /// The probe the app picks after the current answer, and why: from the
+    /// key points the transcript missed (solo), or those the interviewer has
+    /// not ticked (peer, even before the answer ends). Probes already asked
+    /// after this answer, or passed over, are not picked again.
+    pub fn suggested_follow_up(&self, coach: &Coach) -> Option<FollowUpOffer> {
+        let q = self.question(coach)?;
+        let probes = follow_up::probes(q.question, q.stage);
+        let answer_id = self.answer_id(coach);
+        let session = coach.session(&self.session_id)?;
+        let answer = answer_id.as_deref().and_then(|id| session.answer(id));
+        let missed: Vec<String> = match self.mode {
+            Mode::Peer => {
+                // The ticks list the listen-for items, then the key points.
+                let first = q.question.listen_for.len() + q.stage.listen_for.len();
+                let ticked = |i: usize| self.ticks.get(first + i).copied().unwrap_or(false);
+                q.question
+                    .key_points
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| !ticked(*i))
+                    .map(|(_, k)| k.name.clone())
+                    .collect()
+            }
+            Mode::Solo => answer?.feedback.as_ref()?.key_points.missed.clone(),
+        };
+        let mut exclude: Vec<usize> = answer_id
+            .as_deref()
+            .map(|id| session.follow_ups_of(id).filter_map(|a| a.follow_up.as_ref().map(|f| f.probe)).collect())
+            .unwrap_or_default();
+        if answer_id.as_deref() == Some(self.follow_ups.after.as_str()) {
+            exclude.extend(&self.follow_ups.passed);
+        }
+        let choice = follow_up::choose(&probes, &missed, &exclude)?;
+        let probe = probes.get(choice.index).map(|p| (*p).clone())?;
+        Some(FollowUpOffer { choice, probe })
+    }
+
+    /// The follow-up the app asks now (solo mode, follow-ups on, the answer
+    /// analysed, and not yet followed up as often as asked).
+    pub fn follow_up_offer(&self, coach: &Coach) -> Option<FollowUpOffer> {
+        if self.mode != Mode::Solo || !coach.settings.follow_ups || self.take.is_some() {
+            return None;
+        }
+        let answer_id = self.answer_id(coach)?;
+        let (declined, extra) = if self.follow_ups.after == answer_id {
+            (self.follow_ups.declined, self.follow_ups.extra)
+        } else {
+            (false, 0)
+        };
+        let asked = self.follow_up_ids(coach).len();
+        if declined || asked > extra {
+            return None;
+        }
+        self.suggested_follow_up(coach)
+    }
+
+    /// The follow-up state of the current answer, started afresh for a new one.
+    fn follow_ups_mut(&mut self, coach: &Coach) -> Option<&mut FollowUpState> {
+        let answer_id = self.answer_id(coach)?;
+        if self.follow_ups.after != answer_id {
+            self.follow_ups = FollowUpState { after: answer_id, ..FollowUpState::default() };
+        }
+        Some(&mut self.follow_ups)
+    }
+
     pub fn handle(&mut self, coach: &mut Coach, command: PracticeCommand) {
         match command {
             PracticeCommand::Toggle if self.take.is_some() => self.stop(),
-            PracticeCommand::Toggle | PracticeCommand::Start => self.start_take(coach),
+            PracticeCommand::Toggle | PracticeCommand::FollowUp if self.follow_up_offer(coach).is_some() => {
+                self.start_follow_up(coach)
+            }
+            PracticeCommand::FollowUp => {}
+            PracticeCommand::AnotherFollowUp => {
+                let offer = self.follow_up_offer(coach);
+                let asked = self.follow_up_ids(coach).len();
+                if let Some(state) = self.follow_ups_mut(coach) {
+                    state.declined = false;
+                    match offer {
+                        Some(offer) => state.passed.push(offer.choice.index),
+                        None => state.extra = asked,
+                    }
+                }
+            }
+            PracticeCommand::NoFollowUp => {
+                if let Some(state) = self.follow_ups_mut(coach) {
+                    state.declined = true;
+                }
+            }
+            PracticeCommand::Toggle | PracticeCommand::Start => self.start_take(coach, None),
             PracticeCommand::Stop => self.stop(),
             PracticeCommand::Next => self.go_to(coach, self.index + 1),
             PracticeCommand::Back => {
@@ -501,13 +638,24 @@ impl Practice {
         }
     }
 
-    /// Starts recording an answer to the current question.
-    fn start_take(&mut self, coach: &mut Coach) {
+    /// Records the answer to the follow-up on offer.
+    fn start_follow_up(&mut self, coach: &mut Coach) {
+        let (Some(offer), Some(to)) = (self.follow_up_offer(coach), self.answer_id(coach)) else { return };
+        let follow_up =
+            FollowUp { to, probe: offer.choice.index, text: offer.probe.text.clone(), missed: offer.choice.missed };
+        self.start_take(coach, Some((follow_up, offer.probe.budget_s())));
+    }
+
+    /// Starts recording an answer to the current question, or to a
+    /// follow-up probe (with its own budget).
+    fn start_take(&mut self, coach: &mut Coach, follow_up: Option<(FollowUp, u32)>) {
         if self.take.is_some() {
             return;
         }
         let Some(q) = self.question(coach) else { return };
-        let (qid, budget) = (q.full_id(), q.question.budget_s);
+        let qid = q.full_id();
+        let budget = follow_up.as_ref().map_or(q.question.budget_s, |(_, budget)| *budget);
+        let follow_up = follow_up.map(|(f, _)| f);
         let Some(mut session) = coach.session(&self.session_id).cloned() else { return };
         let planned = takes::new_answer(coach.store(), &mut session, &qid, budget, chrono::Utc::now());
         let (index, wav_path, marker) = match planned {
@@ -519,6 +667,7 @@ impl Practice {
                 return;
             }
         };
+        session.answers[index].follow_up = follow_up.clone();
         let answer_id = session.answers[index].id.clone();
         coach.put_session(session);
         let key = coach.new_take_key();
@@ -549,6 +698,8 @@ impl Practice {
             level: None,
             stopping: false,
             transcribe,
+            budget_s: budget,
+            follow_up,
         });
     }
 

@@ -15,16 +15,16 @@ pub struct TakeRef {
     pub started_at: DateTime<Utc>,
 }
 
-/// Every recorded take of `question_id`, oldest first.
+/// Every recorded take of `question_id`, oldest first (follow-ups are
+/// answers to their probes, not takes of the question).
 pub fn takes_of(sessions: &[Session], question_id: &str) -> Vec<TakeRef> {
     let mut takes: Vec<TakeRef> = sessions
         .iter()
         .flat_map(|s| {
-            s.answers.iter().filter(|a| a.question_id == question_id && a.duration_s > 0.0).map(|a| TakeRef {
-                session_id: s.id.clone(),
-                answer_id: a.id.clone(),
-                started_at: a.started_at,
-            })
+            s.answers
+                .iter()
+                .filter(|a| a.question_id == question_id && a.is_main_take() && a.duration_s > 0.0)
+                .map(|a| TakeRef { session_id: s.id.clone(), answer_id: a.id.clone(), started_at: a.started_at })
         })
         .collect();
     takes.sort_by_key(|t| t.started_at);

@@ -15,7 +15,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 pub use crate::util::atomic::{create_private_dir, write_atomic};
-pub use session::{Answer, Level, Mode, SCHEMA_VERSION, Session};
+pub use session::{Answer, FollowUp, Level, Mode, SCHEMA_VERSION, Session};
 
 pub const SESSION_FILE: &str = "session.json";
 

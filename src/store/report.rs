@@ -32,7 +32,7 @@ pub fn stage_summary(library: &Library, session: &Session) -> Vec<StageRow> {
         }
         let prefix = format!("{}/{}/", mock.id, stage.id);
         let mut latest: BTreeMap<&str, &super::Answer> = BTreeMap::new();
-        for answer in session.answers.iter().filter(|a| a.question_id.starts_with(&prefix)) {
+        for answer in session.answers.iter().filter(|a| a.question_id.starts_with(&prefix) && a.is_main_take()) {
             latest.insert(&answer.question_id, answer);
         }
         let grades: Vec<f64> = latest.values().filter_map(|a| a.average_grade()).collect();
@@ -42,7 +42,7 @@ pub fn stage_summary(library: &Library, session: &Session) -> Vec<StageRow> {
             title: stage.title.clone(),
             questions: stage.questions.len(),
             answered: latest.len(),
-            spent_s: latest.values().map(|a| a.duration_s).sum(),
+            spent_s: session.time_spent_s(&prefix),
             budget_s: stage.budget_s(),
             average_grade: (!grades.is_empty()).then(|| grades.iter().sum::<f64>() / grades.len() as f64),
         });
@@ -83,6 +83,9 @@ pub fn markdown(library: &Library, session: &Session) -> String {
         let _ = writeln!(md, "\n## {}. {}\n", i + 1, q.map_or(answer.question_id.clone(), |q| q.stage.title.clone()));
         if let Some(q) = q {
             let _ = writeln!(md, "> {}\n", q.question.prompt);
+        }
+        if let Some(follow_up) = &answer.follow_up {
+            let _ = writeln!(md, "Follow-up: **{}**\n", follow_up.text);
         }
         let _ = writeln!(
             md,

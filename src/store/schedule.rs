@@ -70,7 +70,7 @@ fn local_day(at: DateTime<Utc>) -> NaiveDate {
 /// Every question on the schedule, soonest first.
 pub fn schedule(sessions: &[Session]) -> Vec<DueQuestion> {
     let mut takes: BTreeMap<&str, Vec<&Answer>> = BTreeMap::new();
-    for answer in sessions.iter().flat_map(|s| &s.answers) {
+    for answer in sessions.iter().flat_map(|s| &s.answers).filter(|a| a.is_main_take()) {
         takes.entry(answer.question_id.as_str()).or_default().push(answer);
     }
     let mut due = Vec::new();

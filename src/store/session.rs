@@ -59,6 +59,21 @@ impl Level {
     }
 }
 
+/// What makes an answer a follow-up: the probe asked after an earlier answer
+/// to the same question, and why that probe.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FollowUp {
+    /// The answer it follows (same session, same question).
+    pub to: String,
+    /// The probe's index among the question's probes, then its stage's.
+    pub probe: usize,
+    /// The probe as asked (kept: the content may change later).
+    pub text: String,
+    /// The key point the answer had missed, when that chose the probe.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missed: Option<String>,
+}
+
 /// One recorded answer to one question.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Answer {
@@ -109,6 +124,10 @@ pub struct Answer {
     /// Coding questions: the candidate's scratchpad.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scratchpad: Option<String>,
+    /// Set on a follow-up: the answer to a probe, part of its question's
+    /// answer (not a take of the question itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow_up: Option<FollowUp>,
     /// In memory only: the transcript's timed words and segments were left
     /// on disk (a year of history would otherwise hold every word); its text
     /// is here. Filled in again when the answer is opened or saved.
@@ -137,8 +156,14 @@ impl Answer {
             notes: String::new(),
             filler_corrections: Vec::new(),
             scratchpad: None,
+            follow_up: None,
             elided: false,
         }
+    }
+
+    /// A take of the question itself (not the answer to a follow-up probe).
+    pub fn is_main_take(&self) -> bool {
+        self.follow_up.is_none()
     }
 
     /// Records the take's length and the overrun against the budget.
@@ -208,6 +233,21 @@ impl Session {
             Some(stage) => format!("{} / {stage}", self.mock_id),
             None => self.mock_id.clone(),
         }
+    }
+
+    /// Time spent on the questions whose ids start with `prefix` (a stage's
+    /// `mock/stage/`): the latest take of each, with its follow-ups.
+    pub fn time_spent_s(&self, prefix: &str) -> f64 {
+        let mut latest: BTreeMap<&str, &Answer> = BTreeMap::new();
+        for answer in self.answers.iter().filter(|a| a.question_id.starts_with(prefix) && a.is_main_take()) {
+            latest.insert(&answer.question_id, answer);
+        }
+        latest.values().map(|a| a.duration_s + self.follow_ups_of(&a.id).map(|f| f.duration_s).sum::<f64>()).sum()
+    }
+
+    /// The answers to follow-up probes asked after `answer_id`, in order.
+    pub fn follow_ups_of<'a>(&'a self, answer_id: &'a str) -> impl Iterator<Item = &'a Answer> + 'a {
+        self.answers.iter().filter(move |a| a.follow_up.as_ref().is_some_and(|f| f.to == answer_id))
     }
 
     pub fn total_overrun_s(&self) -> f64 {

@@ -9,6 +9,7 @@ use eframe::egui::{self, Key, RichText};
 use super::review::AnswerPanel;
 use super::widgets::{self, BAD, WARN, rich_line};
 use super::{Coach, Navigate};
+use crate::analysis::clock;
 use crate::content::QuestionKind;
 use crate::pipeline::practice::{Practice, PracticeCommand, PracticeError, TakeState};
 use crate::store::Mode;
@@ -16,6 +17,8 @@ use crate::store::Mode;
 pub struct PracticeScreen {
     practice: Practice,
     panel: AnswerPanel,
+    /// One per follow-up answered after the current answer.
+    follow_up_panels: Vec<AnswerPanel>,
     /// Edited here, kept with the answer through a command.
     scratchpad: String,
     confirm_finish: bool,
@@ -40,7 +43,13 @@ impl PracticeScreen {
 
     pub fn over(practice: Practice) -> PracticeScreen {
         let scratchpad = practice.scratchpad().to_owned();
-        PracticeScreen { practice, panel: AnswerPanel::default(), scratchpad, confirm_finish: false }
+        PracticeScreen {
+            practice,
+            panel: AnswerPanel::default(),
+            follow_up_panels: Vec::new(),
+            scratchpad,
+            confirm_finish: false,
+        }
     }
 
     pub fn is_live(&self) -> bool {
@@ -58,7 +67,10 @@ impl PracticeScreen {
     }
 
     pub fn on_event(&mut self, event: crate::pipeline::AppEvent) {
-        self.panel.on_event(event);
+        match self.follow_up_panels.iter_mut().find(|p| p.is_for(&event)) {
+            Some(panel) => panel.on_event(event),
+            None => self.panel.on_event(event),
+        }
     }
 
     fn send(&mut self, coach: &mut Coach, command: PracticeCommand) {
@@ -68,6 +80,7 @@ impl PracticeScreen {
         if moves && self.practice.index() != index {
             self.scratchpad = self.practice.scratchpad().to_owned();
             self.panel = AnswerPanel::default();
+            self.follow_up_panels.clear();
             self.confirm_finish = false;
         }
     }
@@ -84,6 +97,9 @@ impl PracticeScreen {
         let answer_id = self.practice.answer_id(core);
         let answer_index = answer_id.as_deref().and_then(|id| core.session(&session_id)?.answer_index(id));
         let recorded = answer_index.is_some() && !live;
+        let offer = self.practice.follow_up_offer(core);
+        let live_follow_up = self.practice.take().and_then(|t| t.follow_up().cloned());
+        let follow_up_ids = self.practice.follow_up_ids(core);
 
         // Keyboard first: Space records/stops, N/P or arrows move. Only a
         // fresh press without modifiers: holding Space repeats the key, and
@@ -116,18 +132,9 @@ impl PracticeScreen {
             |t| t.elapsed_s(),
         );
         let stage_prefix = format!("{}/{}/", mock_id, stage.id);
-        let stage_spent: f64 = core
-            .session(&session_id)
-            .map(|s| {
-                let mut latest: std::collections::BTreeMap<&str, f64> = std::collections::BTreeMap::new();
-                for a in s.answers.iter().filter(|a| a.question_id.starts_with(&stage_prefix)) {
-                    latest.insert(&a.question_id, a.duration_s);
-                }
-                latest.values().sum::<f64>()
-            })
-            .unwrap_or(0.0)
-            + if live { elapsed } else { 0.0 };
-        let over = elapsed > f64::from(question.budget_s);
+        let stage_spent: f64 =
+            core.session(&session_id).map_or(0.0, |s| s.time_spent_s(&stage_prefix)) + if live { elapsed } else { 0.0 };
+        let over = self.practice.take().is_some_and(|t| t.elapsed_s() > f64::from(t.budget_s()));
 
         ui.horizontal(|ui| {
             ui.label(RichText::new(&mock_title).strong());
@@ -143,7 +150,9 @@ impl PracticeScreen {
                 .weak(),
             );
         });
-        widgets::budget_bar(ui, "This question", elapsed, f64::from(question.budget_s));
+        let budget = self.practice.take().map_or(question.budget_s, |t| t.budget_s());
+        let clock_label = if live_follow_up.is_some() { "This follow-up" } else { "This question" };
+        widgets::budget_bar(ui, clock_label, elapsed, f64::from(budget));
         widgets::budget_bar(ui, &format!("Stage ({})", stage.title), stage_spent, f64::from(stage.budget_s()));
         if live && over {
             let text = if mode == Mode::Peer {
@@ -152,7 +161,7 @@ impl PracticeScreen {
                 "Time is up — land the answer now"
             };
             ui.label(RichText::new(text).heading().color(BAD));
-        } else if live && elapsed > f64::from(question.budget_s) * 0.8 {
+        } else if live && elapsed > f64::from(budget) * 0.8 {
             ui.label(RichText::new("Less than 20% of the budget left").color(WARN));
         }
 
@@ -173,6 +182,9 @@ impl PracticeScreen {
             ui.add_space(4.0);
             for note in &question.notes {
                 ui.label(RichText::new(note).italics().weak());
+            }
+            if let Some(follow_up) = &live_follow_up {
+                follow_up_box(ui, "Follow-up", &follow_up.text);
             }
             // The interviewer's view: probes and silent listen-for ticks.
             // The interviewer's view, from the start: what a strong answer
@@ -197,11 +209,29 @@ impl PracticeScreen {
                         command = Some(PracticeCommand::Ticks(ticks));
                     }
                 }
+                // The interviewer stays in charge: the app only says which
+                // probe it would ask from the points not yet ticked, and why.
+                if let Some(suggestion) = self.practice.suggested_follow_up(core) {
+                    ui.add_space(4.0);
+                    ui.label(RichText::new("The follow-up the app would ask").strong());
+                    ui.label(RichText::new(&suggestion.probe.text).size(16.0));
+                    ui.label(
+                        RichText::new(format!(
+                            "Why: {} ({} budget).",
+                            suggestion.choice.reason(),
+                            clock(f64::from(suggestion.budget_s()))
+                        ))
+                        .weak(),
+                    );
+                }
             }
             ui.add_space(6.0);
             ui.horizontal(|ui| {
                 let label = if live {
                     "Stop (Space)"
+                } else if recorded && offer.is_some() {
+                    // Space answers the follow-up; this button retakes the question.
+                    "Record the question again"
                 } else if recorded {
                     "Record again (Space)"
                 } else {
@@ -209,7 +239,7 @@ impl PracticeScreen {
                 };
                 let button = egui::Button::new(RichText::new(label).size(18.0));
                 if ui.add(button).clicked() {
-                    command = Some(PracticeCommand::Toggle);
+                    command = Some(if offer.is_some() { PracticeCommand::Start } else { PracticeCommand::Toggle });
                 }
                 match (&state, self.practice.take()) {
                     (TakeState::Starting, _) => {
@@ -236,7 +266,40 @@ impl PracticeScreen {
                     .color(WARN),
                 );
             }
-            if !recorded {
+            if let (Some(offer), false) = (&offer, live) {
+                follow_up_box(
+                    ui,
+                    &format!("Follow-up ({} budget)", clock(f64::from(offer.budget_s()))),
+                    &offer.probe.text,
+                );
+                ui.label(RichText::new(format!("Why this one: {}.", offer.choice.reason())).weak());
+                ui.horizontal(|ui| {
+                    if ui.button(RichText::new("Answer the follow-up (Space)").size(16.0)).clicked() {
+                        command = Some(PracticeCommand::FollowUp);
+                    }
+                    if ui.button("Another follow-up").clicked() {
+                        command = Some(PracticeCommand::AnotherFollowUp);
+                    }
+                    if ui.button("No follow-up").clicked() {
+                        command = Some(PracticeCommand::NoFollowUp);
+                    }
+                });
+            } else if recorded && mode == Mode::Solo && !live {
+                let waiting = matches!(state, TakeState::Transcribing)
+                    && core.settings.follow_ups
+                    && !question.probes.is_empty()
+                    && follow_up_ids.is_empty();
+                if waiting {
+                    ui.label(RichText::new("A follow-up question comes once your answer is transcribed.").weak());
+                } else if !follow_up_ids.is_empty()
+                    && core.settings.follow_ups
+                    && self.practice.suggested_follow_up(core).is_some()
+                    && ui.button("Ask me another follow-up").clicked()
+                {
+                    command = Some(PracticeCommand::AnotherFollowUp);
+                }
+            }
+            if !recorded || live_follow_up.is_some() {
                 ui.label(RichText::new("Live transcript").strong());
                 let text = self.practice.take().and_then(|take| core.live_text(take.key()));
                 match text {
@@ -290,10 +353,25 @@ impl PracticeScreen {
             });
             ui.label(RichText::new("Shortcuts: Space record/stop · N or → next · P or ← back").weak().small());
 
-            // After the answer: reveal the notes and the review.
-            if let (true, Some(answer)) = (recorded, answer_index) {
+            // After the answer: reveal the notes and the review, then the
+            // follow-ups answered after it.
+            if let (true, Some(answer)) = (recorded || live_follow_up.is_some(), answer_index) {
                 ui.separator();
                 self.panel.ui(ui, core, &session_id, answer);
+                self.follow_up_panels.resize_with(follow_up_ids.len(), AnswerPanel::default);
+                for (n, (id, panel)) in follow_up_ids.iter().zip(&mut self.follow_up_panels).enumerate() {
+                    let Some(i) = core.session(&session_id).and_then(|s| s.answer_index(id)) else { continue };
+                    let text = core
+                        .session(&session_id)
+                        .and_then(|s| s.answers.get(i)?.follow_up.as_ref().map(|f| f.text.clone()))
+                        .unwrap_or_default();
+                    ui.separator();
+                    ui.push_id(id, |ui| {
+                        egui::CollapsingHeader::new(RichText::new(format!("Follow-up {}: {text}", n + 1)).heading())
+                            .default_open(n + 1 == follow_up_ids.len())
+                            .show(ui, |ui| panel.ui(ui, core, &session_id, i));
+                    });
+                }
             } else if !live {
                 ui.separator();
                 ui.label(
@@ -318,4 +396,13 @@ impl PracticeScreen {
         }
         go
     }
+}
+
+/// A probe asked as a follow-up: framed, in the weight of a question.
+fn follow_up_box(ui: &mut egui::Ui, title: &str, text: &str) {
+    egui::Frame::group(ui.style()).stroke(egui::Stroke::new(1.5, WARN)).show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        ui.label(RichText::new(title).strong().color(WARN));
+        ui.label(RichText::new(text).size(20.0).strong());
+    });
 }

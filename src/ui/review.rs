@@ -72,6 +72,12 @@ impl AnswerPanel {
         self.play_from = Some(at.unwrap_or(0.0));
     }
 
+    /// Whether `event` is the player this panel is opening.
+    pub fn is_for(&self, event: &AppEvent) -> bool {
+        matches!(event, AppEvent::PlayerOpened { session_id, answer_id, .. }
+            if self.player_for.as_ref().is_some_and(|(s, a)| s == session_id && a == answer_id))
+    }
+
     /// Takes the player once it is open, and starts it.
     pub fn on_event(&mut self, event: AppEvent) {
         let AppEvent::PlayerOpened { session_id, answer_id, result } = event else { return };
@@ -173,7 +179,8 @@ impl AnswerPanel {
         ui.columns(2, |cols| {
             // Left: what you said, how it sounded, your grade.
             let ui = &mut cols[0];
-            ui.label(RichText::new("Your answer").heading());
+            let heading = if answer.follow_up.is_some() { "Your follow-up answer" } else { "Your answer" };
+            ui.label(RichText::new(heading).heading());
             ui.horizontal(|ui| {
                 ui.label(format!("{} of {}", clock(answer.duration_s), clock(f64::from(answer.budget_s))));
                 if answer.overrun_s > 0.0 {
@@ -277,17 +284,58 @@ impl AnswerPanel {
                 }
                 None => {}
             }
-            self.retake_view(ui, core, &answer);
+            if answer.follow_up.is_some() {
+                // Graded with the question's own answer, not on its own.
+                self.notes(ui, core, session_id, &answer);
+            } else {
+                self.retake_view(ui, core, &answer);
+                self.grades_and_notes(ui, core, session_id, &answer, &question);
+            }
+
+            // Right: what the interviewer was after.
+            let ui = &mut cols[1];
+            if let Some(follow_up) = &answer.follow_up {
+                widgets::follow_up_notes(ui, &stage, &question, follow_up);
+            } else {
+                ui.label(RichText::new("What a strong answer covers").heading());
+                widgets::answer_notes(ui, &stage, &question);
+            }
+            if !answer.listen_for_ticks.is_empty() {
+                ui.label(
+                    RichText::new(format!("Your peer ticked {} listen-for item(s).", answer.listen_for_ticks.len()))
+                        .color(GOOD),
+                );
+            }
+        });
+    }
+
+    fn grades_and_notes(
+        &mut self,
+        ui: &mut egui::Ui,
+        core: &mut Coach,
+        session_id: &str,
+        answer: &Answer,
+        question: &crate::content::Question,
+    ) {
+        let answer_id = answer.id.clone();
+        {
             ui.separator();
             ui.label(RichText::new("Self-grade").heading());
             let mut grades = answer.grades.clone();
-            if widgets::rubric_grades(ui, &core.library, &question, &mut grades) {
+            if widgets::rubric_grades(ui, &core.library, question, &mut grades) {
                 core.edit_session(session_id, |s| {
                     if let Some(a) = s.answer_mut(&answer_id) {
                         a.grades = grades;
                     }
                 });
             }
+        }
+        self.notes(ui, core, session_id, answer);
+    }
+
+    fn notes(&mut self, ui: &mut egui::Ui, core: &mut Coach, session_id: &str, answer: &Answer) {
+        let answer_id = answer.id.clone();
+        {
             let label = ui.label(RichText::new("Notes").strong());
             let mut notes = answer.notes.clone();
             let response = ui
@@ -306,18 +354,7 @@ impl AnswerPanel {
                     }
                 });
             }
-
-            // Right: what the interviewer was after.
-            let ui = &mut cols[1];
-            ui.label(RichText::new("What a strong answer covers").heading());
-            widgets::answer_notes(ui, &stage, &question);
-            if !answer.listen_for_ticks.is_empty() {
-                ui.label(
-                    RichText::new(format!("Your peer ticked {} listen-for item(s).", answer.listen_for_ticks.len()))
-                        .color(GOOD),
-                );
-            }
-        });
+        }
     }
 }
 
@@ -382,10 +419,13 @@ impl Review {
                     self.panel = AnswerPanel::default();
                 }
                 for (i, answer) in session.answers.iter().enumerate() {
-                    let title = core.library.question(&answer.question_id).map_or(answer.question_id.clone(), |q| {
-                        let prompt: String = q.question.prompt.chars().take(40).collect();
-                        format!("{}: {prompt}…", q.stage.title)
-                    });
+                    let title = match &answer.follow_up {
+                        Some(f) => format!("↳ follow-up: {}…", f.text.chars().take(40).collect::<String>()),
+                        None => core.library.question(&answer.question_id).map_or(answer.question_id.clone(), |q| {
+                            let prompt: String = q.question.prompt.chars().take(40).collect();
+                            format!("{}: {prompt}…", q.stage.title)
+                        }),
+                    };
                     let mark = if answer.overrun_s > 0.0 { " (over time)" } else { "" };
                     if ui.selectable_label(self.selected == Some(i), format!("{}. {title}{mark}", i + 1)).clicked()
                         && self.selected != Some(i)

@@ -300,6 +300,14 @@ impl SettingsScreen {
             }
         });
         ui.label(RichText::new("New settings apply to answers analysed from now on.").weak());
+        let mut follow_ups = core.settings.follow_ups;
+        let checkbox = ui.checkbox(&mut follow_ups, "Ask a follow-up probe after each solo answer").on_hover_text(
+            "The probe tied to a key point your answer missed, or else the next one, with its own budget.",
+        );
+        if checkbox.changed() {
+            core.settings.follow_ups = follow_ups;
+            core.save_settings();
+        }
         ui.add_space(4.0);
         ui.label(RichText::new("Filler detection on your voice").strong());
         let record = core.detector_record();

@@ -170,6 +170,28 @@ pub fn answer_notes(ui: &mut egui::Ui, stage: &Stage, question: &Question) {
     probes(ui, "Stage probes", &stage.probes, true);
 }
 
+/// Beside a follow-up answer: the probe, the answer it is after, the key
+/// points it digs into, and the question's strong answer for context.
+pub fn follow_up_notes(ui: &mut egui::Ui, stage: &Stage, question: &Question, follow_up: &crate::store::FollowUp) {
+    ui.label(RichText::new("The follow-up").heading());
+    ui.label(RichText::new(&follow_up.text).strong());
+    if let Some(point) = &follow_up.missed {
+        ui.label(RichText::new(format!("Asked because the answer did not cover \u{201c}{point}\u{201d}.")).weak());
+    }
+    let all = crate::analysis::follow_up::probes(question, stage);
+    if let Some(probe) = all.get(follow_up.probe).filter(|p| p.text == follow_up.text) {
+        if let Some(answer) = &probe.answer {
+            ui.label(RichText::new("What it is after").strong());
+            rich_line(ui, answer);
+        }
+        bullet_list(ui, "Key points it digs into", &probe.key_points);
+    }
+    if let Some(strong) = &question.strong_answer {
+        ui.label(RichText::new("The question's strong answer").strong());
+        rich_line(ui, strong);
+    }
+}
+
 /// What the interviewer needs while the candidate answers (peer mode): the
 /// strong answer, probes and red flags, without code the candidate would
 /// read off the screen.
