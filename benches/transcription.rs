@@ -47,6 +47,9 @@ use wer_impl::wer;
 /// The answer, one sentence a line.
 const ANSWER: &str = include_str!("answer-outbox.txt");
 const RATE: usize = 16_000;
+/// The voice metrics of a 3-minute answer must not add to Stop→review
+/// noticeably (its target is 1 s in all).
+const GOAL_VOICE_S: f64 = 0.3;
 const TAKE_S: f64 = 180.0;
 const PAUSE_S: &str = "0.6";
 const VOICE: &str = "en-us";
@@ -236,6 +239,22 @@ fn main() -> Result<()> {
     );
     println!(
         "   (in-process Engine; the app sends chunks to its worker process, which adds a little: base64 and a pipe)"
+    );
+    // The voice metrics (pYIN pitch track, levels) run after the transcript,
+    // before the review shows: part of Stop→review.
+    let voice_s = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            std::hint::black_box(interview_coach::analysis::voice::analyse(&samples));
+            start.elapsed().as_secs_f64()
+        })
+        .fold(f64::INFINITY, f64::min);
+    println!();
+    println!("3. Voice metrics (pitch, loudness, endings, runs) of the {audio_s:.1} s answer");
+    println!(
+        "   best of {runs}: {voice_s:.3} s ({:.4} s per audio second); goal under {GOAL_VOICE_S:.1} s: {}",
+        voice_s / audio_s,
+        verdict(voice_s <= GOAL_VOICE_S)
     );
     if show_text {
         println!();

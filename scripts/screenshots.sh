@@ -67,7 +67,7 @@ PY
 Xvfb :97 -screen 0 1280x880x24 -nolisten tcp >/dev/null 2>&1 &
 xvfb=$!
 sleep 1
-for screen in home review progress settings practice; do
+for screen in home review progress settings practice followup; do
   DISPLAY=:97 INTERVIEW_COACH_SCREEN="$screen" "$bin" --data-dir "$data" >/dev/null 2>&1 &
   app=$!
   sleep 7

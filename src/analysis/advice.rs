@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::voice::{LONG_RUN_S, SLOW_START_S, Voice};
 use super::{Config, Feedback, clock};
 use crate::content::QuestionKind;
 
@@ -29,6 +30,8 @@ pub enum Metric {
     Repetition,
     RedFlags,
     Time,
+    /// How it sounded: pitch, endings, start, runs without a pause.
+    Voice,
     /// A name this version does not know (from a session file written by another version).
     #[serde(other)]
     Other,
@@ -178,6 +181,39 @@ pub enum Advice {
         duration_s: f64,
         budget_s: u32,
     },
+    /// Pitch spread (semitones) under `voice::MONOTONE_ST`.
+    Monotone {
+        spread_st: f64,
+    },
+    PitchVaried {
+        spread_st: f64,
+    },
+    /// `trailing` of `phrases` phrase endings fell `voice::TRAILING_OFF_DB` or
+    /// more; `drop_db` is the median drop.
+    TrailingOff {
+        drop_db: f64,
+        trailing: usize,
+        phrases: usize,
+    },
+    EndingsHeld {
+        drop_db: f64,
+    },
+    /// Silence after Record before the first word, over `voice::SLOW_START_S`.
+    SlowStart {
+        first_word_s: f64,
+    },
+    QuickStart {
+        first_word_s: f64,
+    },
+    /// The longest stretch without a pause, over `voice::LONG_RUN_S`.
+    LongRun {
+        run_s: f64,
+    },
+    RunsWithPauses {
+        run_s: f64,
+    },
+    /// No voice metrics: the take has no recording to measure.
+    NoVoiceMetrics,
     /// Advice saved as English by an earlier version, kept as it was.
     Legacy {
         metric: String,
@@ -238,6 +274,15 @@ impl Advice {
             Advice::Repetition { .. } => Metric::Repetition,
             Advice::RedFlag { .. } => Metric::RedFlags,
             Advice::OverBudget { .. } | Advice::WithinBudget { .. } => Metric::Time,
+            Advice::Monotone { .. }
+            | Advice::PitchVaried { .. }
+            | Advice::TrailingOff { .. }
+            | Advice::EndingsHeld { .. }
+            | Advice::SlowStart { .. }
+            | Advice::QuickStart { .. }
+            | Advice::LongRun { .. }
+            | Advice::RunsWithPauses { .. }
+            | Advice::NoVoiceMetrics => Metric::Voice,
             Advice::Legacy { metric, .. } => Metric::from_name(metric),
         }
     }
@@ -260,7 +305,11 @@ impl Advice {
             | Advice::Hedges { .. }
             | Advice::Repetition { .. }
             | Advice::RedFlag { .. }
-            | Advice::OverBudget { .. } => true,
+            | Advice::OverBudget { .. }
+            | Advice::Monotone { .. }
+            | Advice::TrailingOff { .. }
+            | Advice::SlowStart { .. }
+            | Advice::LongRun { .. } => true,
             Advice::NoFillers
             | Advice::FillersFluent { .. }
             | Advice::PaceInBand { .. }
@@ -270,7 +319,12 @@ impl Advice {
             | Advice::StarBalanced { .. }
             | Advice::Numbers { .. }
             | Advice::Tradeoffs { .. }
-            | Advice::WithinBudget { .. } => false,
+            | Advice::WithinBudget { .. }
+            | Advice::PitchVaried { .. }
+            | Advice::EndingsHeld { .. }
+            | Advice::QuickStart { .. }
+            | Advice::RunsWithPauses { .. }
+            | Advice::NoVoiceMetrics => false,
             // Fewer than half named.
             Advice::KeyPoints { covered, missed } => covered * 2 < covered + missed.len(),
             Advice::Legacy { warn, .. } => *warn,
@@ -378,6 +432,31 @@ impl Advice {
             Advice::WithinBudget { duration_s, budget_s } => {
                 format!("{} of the {} budget.", clock(*duration_s), clock(f64::from(*budget_s)))
             }
+            Advice::Monotone { spread_st } => format!(
+                "Your pitch spans only {spread_st:.1} semitones: it sounds flat. Lift the words that matter \
+                 (the number, the decision) and let the key sentence rise."
+            ),
+            Advice::PitchVaried { spread_st } => format!("Your pitch spans {spread_st:.1} semitones: a lively voice."),
+            Advice::TrailingOff { drop_db, trailing, phrases } => format!(
+                "{trailing} of {phrases} sentence endings trail off (typically {drop_db:.0} dB quieter): \
+                 keep your voice up to the last word; that is where the result is."
+            ),
+            Advice::EndingsHeld { drop_db } => {
+                format!("Sentence endings hold their level ({drop_db:+.0} dB against the sentence).")
+            }
+            Advice::SlowStart { first_word_s } => format!(
+                "{first_word_s:.1} s of silence before your first word: open with a framing sentence \
+                 (\u{2018}Let me take that in two parts\u{2019}) while you think."
+            ),
+            Advice::QuickStart { first_word_s } => format!("First word {first_word_s:.1} s after Record."),
+            Advice::LongRun { run_s } => {
+                format!("{run_s:.0} s without a pause: stop for a breath now and then so the interviewer can come in.")
+            }
+            Advice::RunsWithPauses { run_s } => format!("Longest stretch without a pause: {run_s:.0} s."),
+            Advice::NoVoiceMetrics => "No voice metrics (pitch, endings, start): they are measured from the \
+                                       recording, and this analysis had none (a transcript on its own, or a take \
+                                       analysed before they existed: transcribe it again)."
+                .into(),
             Advice::Legacy { text, .. } => text.clone(),
         }
     }
@@ -485,6 +564,36 @@ pub fn advise(f: &Feedback, kind: Option<QuestionKind>, no_speech: bool, config:
             Advice::WithinBudget { duration_s: f.duration_s, budget_s }
         });
     }
+    out.extend(voice_advice(f.voice.as_ref()));
+    out
+}
+
+/// One line per voice metric; one line saying why when there are none.
+fn voice_advice(voice: Option<&Voice>) -> Vec<Advice> {
+    let Some(v) = voice else { return vec![Advice::NoVoiceMetrics] };
+    let mut out = Vec::new();
+    if let Some(spread_st) = v.pitch_spread_st {
+        out.push(if v.monotone() { Advice::Monotone { spread_st } } else { Advice::PitchVaried { spread_st } });
+    }
+    if let Some(drop_db) = v.ending_drop_db {
+        out.push(if v.trails_off() {
+            Advice::TrailingOff { drop_db, trailing: v.trailing_phrases, phrases: v.phrases }
+        } else {
+            Advice::EndingsHeld { drop_db }
+        });
+    }
+    if let Some(first_word_s) = v.first_word_s {
+        out.push(if first_word_s > SLOW_START_S {
+            Advice::SlowStart { first_word_s }
+        } else {
+            Advice::QuickStart { first_word_s }
+        });
+    }
+    out.push(if v.longest_run_s > LONG_RUN_S {
+        Advice::LongRun { run_s: v.longest_run_s }
+    } else {
+        Advice::RunsWithPauses { run_s: v.longest_run_s }
+    });
     out
 }
 

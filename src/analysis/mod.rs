@@ -11,6 +11,7 @@ pub mod fillers;
 pub mod follow_up;
 pub mod star;
 pub mod text;
+pub mod voice;
 
 use std::collections::BTreeMap;
 
@@ -127,6 +128,9 @@ pub struct Feedback {
     pub red_flags: Vec<Mention>,
     pub budget_s: Option<u32>,
     pub overrun_s: f64,
+    /// How it sounded (pitch, loudness, start, runs); `None` without audio
+    /// or speech in it.
+    pub voice: Option<voice::Voice>,
     pub advice: Vec<Advice>,
 }
 
@@ -283,6 +287,7 @@ pub fn analyze(
         red_flags: question.map_or(Vec::new(), |q| content::red_flags(&tokens, q.red_flag_phrases)),
         budget_s,
         overrun_s: budget_s.map_or(0.0, |b| (duration_s - f64::from(b)).max(0.0)),
+        voice: audio.and_then(voice::analyse),
         advice: Vec::new(),
     };
     feedback.advice = advice::advise(&feedback, kind, transcript.no_speech, config);
@@ -587,6 +592,10 @@ mod tests {
         assert_eq!(f.key_points.missed, ["postmortem"]);
         assert_eq!((f.i_words, f.we_words), (3, 1)); // I, my, my; we
         assert!(f.red_flags.is_empty());
+        // Without the audio the text metrics stand, and the review says why
+        // the voice metrics are missing.
+        assert_eq!(f.voice, None);
+        assert!(f.advice.contains(&Advice::NoVoiceMetrics), "{:?}", f.advice);
     }
 
     #[test]

@@ -21,15 +21,27 @@ pub enum Metric {
     OverrunShare,
     /// Seconds over budget, summed over the session.
     OverrunSeconds,
+    /// Pitch spread in semitones (mean over the session's takes).
+    PitchSpread,
+    /// How much quieter sentence endings are, dB (mean over takes).
+    EndingDrop,
+    /// Seconds from Record to the first word (mean over takes).
+    FirstWord,
+    /// The longest stretch without a pause, seconds (mean over takes).
+    LongestRun,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 5] = [
+    pub const ALL: [Metric; 9] = [
         Metric::FillersPerMinute,
         Metric::WordsPerMinute,
         Metric::IShare,
         Metric::OverrunShare,
         Metric::OverrunSeconds,
+        Metric::PitchSpread,
+        Metric::EndingDrop,
+        Metric::FirstWord,
+        Metric::LongestRun,
     ];
 
     pub fn label(self) -> &'static str {
@@ -39,6 +51,10 @@ impl Metric {
             Metric::IShare => "I-share in STAR answers",
             Metric::OverrunShare => "Answers over budget",
             Metric::OverrunSeconds => "Seconds over budget",
+            Metric::PitchSpread => "Pitch spread (semitones)",
+            Metric::EndingDrop => "Sentence endings quieter by (dB)",
+            Metric::FirstWord => "Seconds to the first word",
+            Metric::LongestRun => "Longest stretch without a pause (s)",
         }
     }
 }
@@ -59,7 +75,7 @@ pub struct Filter {
 }
 
 impl Filter {
-    fn keeps(&self, answer: &Answer) -> bool {
+    pub(crate) fn keeps(&self, answer: &Answer) -> bool {
         let Some((mock, stage)) = answer.stage_key() else { return false };
         self.mock_id.as_deref().is_none_or(|m| m == mock) && self.stage_id.as_deref().is_none_or(|s| s == stage)
     }
@@ -120,6 +136,19 @@ fn session_metric(answers: &[&Answer], metric: Metric, kind_of: &dyn Fn(&str) ->
             (!timed.is_empty()).then(|| timed.iter().filter(|a| a.overrun_s > 0.0).count() as f64 / timed.len() as f64)
         }
         Metric::OverrunSeconds => (!timed.is_empty()).then(|| timed.iter().map(|a| a.overrun_s).sum()),
+        Metric::PitchSpread | Metric::EndingDrop | Metric::FirstWord | Metric::LongestRun => {
+            let values: Vec<f64> = answers
+                .iter()
+                .filter_map(|a| a.feedback.as_ref()?.voice.as_ref())
+                .filter_map(|v| match metric {
+                    Metric::PitchSpread => v.pitch_spread_st,
+                    Metric::EndingDrop => v.ending_drop_db,
+                    Metric::FirstWord => v.first_word_s,
+                    _ => Some(v.longest_run_s),
+                })
+                .collect();
+            (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+        }
     }
 }
 

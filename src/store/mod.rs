@@ -3,6 +3,7 @@
 //! skipped, never overwritten.
 
 pub mod compare;
+pub mod evidence;
 pub mod history;
 pub mod merge;
 pub mod report;

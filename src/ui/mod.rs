@@ -139,9 +139,36 @@ impl App {
                     Navigate::Home
                 }
             },
+            // The latest answer a probe would follow up on a missed key point.
+            "followup" => match self.follow_up_example() {
+                Some((session_id, question_id)) => {
+                    match crate::pipeline::practice::Practice::single(&mut self.core, &question_id, Some(&session_id)) {
+                        Ok(p) => Navigate::Practice(Box::new(practice::PracticeScreen::over(p))),
+                        Err(err) => {
+                            self.core.error(err);
+                            Navigate::Home
+                        }
+                    }
+                }
+                None => Navigate::Home,
+            },
             _ => Navigate::Home,
         };
         self.navigate(target);
+    }
+
+    /// (session, question) of the newest analysed answer whose missed key
+    /// points have a probe.
+    fn follow_up_example(&self) -> Option<(String, String)> {
+        use crate::analysis::follow_up;
+        self.core.sessions().iter().rev().find_map(|s| {
+            s.answers.iter().filter(|a| a.is_main_take()).find_map(|a| {
+                let missed = &a.feedback.as_ref()?.key_points.missed;
+                let q = self.core.library.question(&a.question_id)?;
+                let choice = follow_up::choose(&follow_up::probes(q.question, q.stage), missed, &[])?;
+                choice.missed.map(|_| (s.id.clone(), a.question_id.clone()))
+            })
+        })
     }
 
     pub fn navigate(&mut self, to: Navigate) {

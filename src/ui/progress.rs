@@ -9,8 +9,8 @@ use super::widgets::BAD;
 use super::{Coach, Navigate};
 use crate::analysis::clock;
 use crate::content::QuestionKind;
-use crate::store::compare;
 use crate::store::history::{self, Filter, Metric, Point};
+use crate::store::{compare, evidence};
 
 #[derive(Default)]
 pub struct Progress {
@@ -43,6 +43,61 @@ fn plot(ui: &mut egui::Ui, id: &str, series: &[(String, Vec<Point>)], y_label: &
                 plot_ui.points(Points::new(name.clone(), PlotPoints::from(xy)).radius(3.0));
             }
         });
+}
+
+/// How many of the latest graded answers are set beside each self-grade.
+const EVIDENCE_ANSWERS: usize = 5;
+
+/// Per rubric signal: the latest self-grades beside what those answers show.
+fn grades_beside_evidence(ui: &mut egui::Ui, core: &Coach, filter: &Filter) {
+    ui.label(RichText::new("Your self-grades beside the evidence").heading());
+    let all = evidence::grade_evidence(core.sessions(), filter, EVIDENCE_ANSWERS);
+    if all.is_empty() {
+        ui.label(
+            RichText::new("Grade your answers in review: each grade is set here beside what the answer shows.").weak(),
+        );
+        return;
+    }
+    ui.label(
+        RichText::new("What the analysis found in the answers you graded; no score is made from it, you judge.").weak(),
+    );
+    for signal in &all {
+        let name = core.library.signal(&signal.signal).map_or(signal.signal.clone(), |s| s.name.clone());
+        ui.label(RichText::new(signal.summary(&name)).strong());
+        egui::CollapsingHeader::new(format!("The {} answer(s) graded on {name}", signal.answers.len()))
+            .id_salt(("evidence", &signal.signal))
+            .show(ui, |ui| {
+                egui::Grid::new(("evidence-grid", &signal.signal)).num_columns(7).striped(true).show(ui, |ui| {
+                    for head in ["When", "Question", "Your grade", "Key points said", "Numbers", "Trade-offs", "Time"] {
+                        ui.label(RichText::new(head).strong());
+                    }
+                    ui.end_row();
+                    let count = |n: Option<usize>| n.map_or("not analysed".to_owned(), |n| n.to_string());
+                    for a in &signal.answers {
+                        ui.label(a.at.with_timezone(&chrono::Local).format("%d %b").to_string());
+                        let title = core.library.question(&a.question_id).map_or(a.question_id.clone(), |q| {
+                            q.question.prompt.chars().take(48).collect::<String>() + "…"
+                        });
+                        ui.label(title);
+                        ui.label(a.grade.label());
+                        let points = a.key_points.map_or("–".to_owned(), |(said, of)| format!("{said} of {of}"));
+                        ui.label(if a.missed_half() {
+                            RichText::new(points).color(BAD)
+                        } else {
+                            RichText::new(points)
+                        });
+                        ui.label(count(a.numbers));
+                        ui.label(count(a.tradeoffs));
+                        ui.label(if a.overrun_s > 0.0 {
+                            RichText::new(format!("over by {}", clock(a.overrun_s))).color(BAD)
+                        } else {
+                            RichText::new("on time")
+                        });
+                        ui.end_row();
+                    }
+                });
+            });
+    }
 }
 
 impl Progress {
@@ -207,6 +262,9 @@ impl Progress {
 
             ui.add_space(8.0);
             self.one_question(ui, core_ref);
+
+            ui.add_space(8.0);
+            grades_beside_evidence(ui, core_ref, &filter);
 
             ui.add_space(8.0);
             ui.label(RichText::new("Sessions").heading());

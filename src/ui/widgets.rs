@@ -469,6 +469,28 @@ pub fn feedback_view(ui: &mut egui::Ui, f: &Feedback) {
             );
         }
         row("Trade-off phrases", format!("{}", f.tradeoffs.len()));
+        match &f.voice {
+            Some(v) => {
+                let pitch = v.pitch_spread_st.map_or("not enough voiced speech".to_owned(), |s| {
+                    format!(
+                        "{s:.1} semitones{}{}",
+                        v.pitch_median_hz.map_or(String::new(), |m| format!(" around {m:.0} Hz")),
+                        if v.monotone() { " · monotone" } else { "" }
+                    )
+                });
+                row("Pitch spread", pitch);
+                row("Loudness spread", format!("{:.0} dB between quiet and loud syllables", v.loudness_spread_db));
+                row(
+                    "Sentence endings",
+                    v.ending_drop_db.map_or("no sentence long enough to judge".to_owned(), |d| {
+                        format!("{d:+.1} dB · {} of {} trail off", v.trailing_phrases, v.phrases)
+                    }),
+                );
+                row("First word", v.first_word_s.map_or("–".to_owned(), |s| format!("{s:.1} s after Record")));
+                row("Longest run", format!("{:.0} s without a pause", v.longest_run_s));
+            }
+            None => row("Voice", "no recording to measure".to_owned()),
+        }
         row("Hedges", format!("{}", f.hedges.len()));
         if let Some(budget) = f.budget_s {
             row(

@@ -19,7 +19,7 @@ pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_interview-coach")
 }
 
-fn in_ci() -> bool {
+pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
