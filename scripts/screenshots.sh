@@ -64,16 +64,36 @@ for n, (path, g) in enumerate(zip(paths, grades)):
     json.dump(s, open(path, "w"), indent=2)
 PY
 
-Xvfb :97 -screen 0 1280x880x24 -nolisten tcp >/dev/null 2>&1 &
-xvfb=$!
-sleep 1
-for screen in home review progress settings practice followup; do
-  DISPLAY=:97 INTERVIEW_COACH_SCREEN="$screen" "$bin" --data-dir "$data" >/dev/null 2>&1 &
-  app=$!
+start_xvfb() {
+  Xvfb :97 -screen 0 1280x880x24 -nolisten tcp >/dev/null 2>&1 &
+  xvfb=$!
+  sleep 1
+}
+start_xvfb
+# One screen: the app opened on it, its window captured. Xvfb has been seen
+# to go away between apps; it is then started again and the screen retried.
+shoot() {
+  local screen="$1"
+  kill -0 "$xvfb" 2>/dev/null || start_xvfb
+  DISPLAY=:97 INTERVIEW_COACH_SCREEN="$screen" "$bin" --data-dir "$data" >"$data/app.log" 2>&1 &
+  local app=$!
   sleep 7
-  window="$(DISPLAY=:97 xdotool search --name '^interview-coach$' | head -1)"
+  local window
+  window="$(DISPLAY=:97 xdotool search --name '^interview-coach$' | head -1 || true)"
+  if [[ -z "$window" ]]; then
+    kill "$app" 2>/dev/null || true
+    wait "$app" 2>/dev/null || true
+    return 1
+  fi
   DISPLAY=:97 import -window "$window" "$out/$screen.png"
   kill "$app"
   wait "$app" 2>/dev/null || true
   echo "wrote $out/$screen.png"
+}
+for screen in home review progress settings practice followup; do
+  if ! shoot "$screen" && ! { sleep 2; shoot "$screen"; }; then
+    echo "no window for the $screen screen; the app said:" >&2
+    cat "$data/app.log" >&2
+    exit 1
+  fi
 done

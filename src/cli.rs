@@ -1017,6 +1017,9 @@ fn sessions_command(data: &DataDir, cmd: SessionsCommand) -> Result<ExitCode> {
                         },
                         if answer.recovered { " [recovered]" } else { "" }
                     )?;
+                    if let Some(follow_up) = &answer.follow_up {
+                        writeln!(out, "    follow-up: {}", follow_up.text)?;
+                    }
                     if let Some(transcript) = &answer.transcript {
                         writeln!(out, "    \"{}\"", transcript.text.trim())?;
                     }

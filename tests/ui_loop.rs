@@ -572,7 +572,10 @@ fn a_missed_key_point_brings_its_follow_up_and_a_retake_is_compared() {
     h.get_by_label("Your follow-up answer");
     h.get_by_label("Key points it digs into");
     // One follow-up asked: no other is offered, and this question has no
-    // other probe to ask for.
+    // other probe to ask for (one probe, none in its stage).
+    let library = interview_coach::content::Library::builtin();
+    let channels = library.question("phone-screen/go-fundamentals/channels").expect("the question");
+    assert_eq!((channels.question.probes.len(), channels.stage.probes.len()), (1, 0));
     assert!(h.query_by_label("Answer the follow-up (Space)").is_none());
     assert!(h.query_by_label("Ask me another follow-up").is_none());
 

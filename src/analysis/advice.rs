@@ -214,6 +214,8 @@ pub enum Advice {
     },
     /// No voice metrics: the take has no recording to measure.
     NoVoiceMetrics,
+    /// The recording was measured, and no speech was heard in it.
+    NoVoiceHeard,
     /// Advice saved as English by an earlier version, kept as it was.
     Legacy {
         metric: String,
@@ -282,7 +284,8 @@ impl Advice {
             | Advice::QuickStart { .. }
             | Advice::LongRun { .. }
             | Advice::RunsWithPauses { .. }
-            | Advice::NoVoiceMetrics => Metric::Voice,
+            | Advice::NoVoiceMetrics
+            | Advice::NoVoiceHeard => Metric::Voice,
             Advice::Legacy { metric, .. } => Metric::from_name(metric),
         }
     }
@@ -309,7 +312,8 @@ impl Advice {
             | Advice::Monotone { .. }
             | Advice::TrailingOff { .. }
             | Advice::SlowStart { .. }
-            | Advice::LongRun { .. } => true,
+            | Advice::LongRun { .. }
+            | Advice::NoVoiceHeard => true,
             Advice::NoFillers
             | Advice::FillersFluent { .. }
             | Advice::PaceInBand { .. }
@@ -457,6 +461,9 @@ impl Advice {
                                        recording, and this analysis had none (a transcript on its own, or a take \
                                        analysed before they existed: transcribe it again)."
                 .into(),
+            Advice::NoVoiceHeard => {
+                "No speech was heard in the recording, so it has no voice metrics: check the microphone level.".into()
+            }
             Advice::Legacy { text, .. } => text.clone(),
         }
     }
@@ -571,6 +578,9 @@ pub fn advise(f: &Feedback, kind: Option<QuestionKind>, no_speech: bool, config:
 /// One line per voice metric; one line saying why when there are none.
 fn voice_advice(voice: Option<&Voice>) -> Vec<Advice> {
     let Some(v) = voice else { return vec![Advice::NoVoiceMetrics] };
+    if v.first_word_s.is_none() {
+        return vec![Advice::NoVoiceHeard];
+    }
     let mut out = Vec::new();
     if let Some(spread_st) = v.pitch_spread_st {
         out.push(if v.monotone() { Advice::Monotone { spread_st } } else { Advice::PitchVaried { spread_st } });

@@ -27,6 +27,16 @@ pub fn probes<'a>(question: &'a Question, stage: &'a Stage) -> Vec<&'a Probe> {
     question.probes.iter().chain(&stage.probes).collect()
 }
 
+/// Where a probe asked earlier (saved with its index and text) is now: at
+/// its index if the text still matches, else wherever that text is (the
+/// content may have changed); `None` if it is gone.
+pub fn find(probes: &[&Probe], index: usize, text: &str) -> Option<usize> {
+    match probes.get(index) {
+        Some(p) if p.text == text => Some(index),
+        _ => probes.iter().position(|p| p.text == text),
+    }
+}
+
 /// The probe to ask: `missed` are the key points not covered (in the
 /// question's order), `exclude` the probes already asked or passed over.
 pub fn choose(probes: &[&Probe], missed: &[String], exclude: &[usize]) -> Option<ProbeChoice> {
@@ -91,8 +101,13 @@ mod tests {
             .or_else(|| library.questions().find(|q| q.stage.id == "deep-dive" && q.question.probes.is_empty()));
         let q = q.expect("a deep-dive question");
         let all = probes(q.question, q.stage);
+        let relay = all.iter().position(|p| p.text.contains("outbox relay crashes")).expect("the stage probe");
+        assert!(relay >= q.question.probes.len(), "the question's own probes come first");
         assert_eq!(all.len(), q.question.probes.len() + q.stage.probes.len());
-        assert!(all.iter().any(|p| p.text.contains("outbox relay crashes")));
+        // A probe is found again by its text when the content moved it.
+        assert_eq!(find(&all, 0, &all[relay].text), Some(relay));
+        assert_eq!(find(&all, relay, &all[relay].text), Some(relay));
+        assert_eq!(find(&all, relay, "a probe that was removed"), None);
     }
 
     #[test]

@@ -287,7 +287,8 @@ pub fn analyze(
         red_flags: question.map_or(Vec::new(), |q| content::red_flags(&tokens, q.red_flag_phrases)),
         budget_s,
         overrun_s: budget_s.map_or(0.0, |b| (duration_s - f64::from(b)).max(0.0)),
-        voice: audio.and_then(voice::analyse),
+        // With a recording, always a `Voice`: empty when no speech was heard.
+        voice: audio.map(|a| voice::analyse(a).unwrap_or_default()),
         advice: Vec::new(),
     };
     feedback.advice = advice::advise(&feedback, kind, transcript.no_speech, config);

@@ -549,7 +549,11 @@ fn validate_mock(mock: &Mock, file: &str, src: &str, tables: &[RubricTable]) -> 
             );
         }
         for (pi, probe) in stage.probes.iter().enumerate() {
-            let p_line = stage_line.and_then(|l| loc.nth_header("[[stage.probes]]", l, pi)).or(stage_line);
+            let next_stage = loc.stage_line(si + 1);
+            let p_line = stage_line
+                .and_then(|l| loc.nth_header("[[stage.probes]]", l, pi))
+                .filter(|&line| next_stage.is_none_or(|next| line < next))
+                .or(stage_line);
             let probe_key = |k: &str| p_line.and_then(|l| loc.key_in_table(l, k)).or(p_line);
             for name in &probe.key_points {
                 if !stage.questions.iter().any(|q| q.key_points.iter().any(|k| &k.name == name)) {

@@ -133,9 +133,13 @@ impl Question {
 
     /// The question a follow-up answer is transcribed and judged against:
     /// the probe is what was asked, with its own budget, and only the key
-    /// points it digs into count (an unlinked probe judges none).
+    /// points it digs into count (an unlinked probe judges none). Its kind
+    /// is technical: a 90-second follow-up is not a whole STAR story or
+    /// design, so it gets the fluency, numbers and key points, not the
+    /// structure checks of its question.
     pub fn as_follow_up(&self, probe_text: &str, budget_s: u32, key_points: &[String]) -> Question {
         Question {
+            kind: QuestionKind::Technical,
             prompt: probe_text.to_owned(),
             budget_s,
             notes: Vec::new(),

@@ -409,8 +409,13 @@ impl Coach {
         let question = question_ref.map(|q| match &answer.follow_up {
             // A follow-up: the probe was the question, with its own budget.
             Some(follow_up) => {
-                let probes = crate::analysis::follow_up::probes(q.question, q.stage);
-                let linked = probes.get(follow_up.probe).map(|p| p.key_points.clone()).unwrap_or_default();
+                use crate::analysis::follow_up;
+                let probes = follow_up::probes(q.question, q.stage);
+                // Judged on the key points of the probe that was asked (none if it is gone).
+                let linked = follow_up::find(&probes, follow_up.probe, &follow_up.text)
+                    .and_then(|i| probes.get(i))
+                    .map(|p| p.key_points.clone())
+                    .unwrap_or_default();
                 q.question.as_follow_up(&follow_up.text, answer.budget_s, &linked)
             }
             None => q.question.clone(),

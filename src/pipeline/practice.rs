@@ -114,8 +114,6 @@ impl FollowUpOffer {
 /// What the user said about follow-ups after one answer.
 #[derive(Debug, Clone, Default)]
 struct FollowUpState {
-    /// The answer this is about; another answer starts afresh.
-    after: String,
     /// Probes passed over ("another one").
     passed: Vec<usize>,
     /// How many follow-ups were asked for ("one more" adds one).
@@ -299,7 +297,8 @@ pub struct Practice {
     scratchpad: String,
     ticks: Vec<bool>,
     options: TakeOptions,
-    follow_ups: FollowUpState,
+    /// What the user said about follow-ups, by the answer they follow.
+    follow_ups: std::collections::HashMap<String, FollowUpState>,
     /// Events from commands (a take that could not even be set up), for `poll`.
     events: Vec<PracticeEvent>,
 }
@@ -368,7 +367,7 @@ impl Practice {
             scratchpad: String::new(),
             ticks: Vec::new(),
             options: TakeOptions { source, ..TakeOptions::default() },
-            follow_ups: FollowUpState::default(),
+            follow_ups: std::collections::HashMap::new(),
             events: Vec::new(),
         };
         practice.enter_question(coach);
@@ -479,12 +478,19 @@ impl Practice {
             }
             Mode::Solo => answer?.feedback.as_ref()?.key_points.missed.clone(),
         };
+        // Probes are known by their text (the content may have changed since).
         let mut exclude: Vec<usize> = answer_id
             .as_deref()
-            .map(|id| session.follow_ups_of(id).filter_map(|a| a.follow_up.as_ref().map(|f| f.probe)).collect())
+            .map(|id| {
+                session
+                    .follow_ups_of(id)
+                    .filter_map(|a| a.follow_up.as_ref())
+                    .filter_map(|f| follow_up::find(&probes, f.probe, &f.text))
+                    .collect()
+            })
             .unwrap_or_default();
-        if answer_id.as_deref() == Some(self.follow_ups.after.as_str()) {
-            exclude.extend(&self.follow_ups.passed);
+        if let Some(state) = answer_id.as_ref().and_then(|id| self.follow_ups.get(id)) {
+            exclude.extend(&state.passed);
         }
         let choice = follow_up::choose(&probes, &missed, &exclude)?;
         let probe = probes.get(choice.index).map(|p| (*p).clone())?;
@@ -498,11 +504,11 @@ impl Practice {
             return None;
         }
         let answer_id = self.answer_id(coach)?;
-        let (declined, extra) = if self.follow_ups.after == answer_id {
-            (self.follow_ups.declined, self.follow_ups.extra)
-        } else {
-            (false, 0)
-        };
+        // Not from feedback about to be replaced (the take is transcribed again).
+        if coach.is_transcribing(&self.session_id, &answer_id) {
+            return None;
+        }
+        let (declined, extra) = self.follow_ups.get(&answer_id).map_or((false, 0), |s| (s.declined, s.extra));
         let asked = self.follow_up_ids(coach).len();
         if declined || asked > extra {
             return None;
@@ -510,13 +516,10 @@ impl Practice {
         self.suggested_follow_up(coach)
     }
 
-    /// The follow-up state of the current answer, started afresh for a new one.
+    /// What the user said about follow-ups after the current answer.
     fn follow_ups_mut(&mut self, coach: &Coach) -> Option<&mut FollowUpState> {
         let answer_id = self.answer_id(coach)?;
-        if self.follow_ups.after != answer_id {
-            self.follow_ups = FollowUpState { after: answer_id, ..FollowUpState::default() };
-        }
-        Some(&mut self.follow_ups)
+        Some(self.follow_ups.entry(answer_id).or_default())
     }
 
     pub fn handle(&mut self, coach: &mut Coach, command: PracticeCommand) {
@@ -657,7 +660,8 @@ impl Practice {
         let budget = follow_up.as_ref().map_or(q.question.budget_s, |(_, budget)| *budget);
         let follow_up = follow_up.map(|(f, _)| f);
         let Some(mut session) = coach.session(&self.session_id).cloned() else { return };
-        let planned = takes::new_answer(coach.store(), &mut session, &qid, budget, chrono::Utc::now());
+        let planned =
+            takes::new_answer(coach.store(), &mut session, &qid, budget, chrono::Utc::now(), follow_up.clone());
         let (index, wav_path, marker) = match planned {
             Ok(planned) => planned,
             Err(err) => {
@@ -667,7 +671,6 @@ impl Practice {
                 return;
             }
         };
-        session.answers[index].follow_up = follow_up.clone();
         let answer_id = session.answers[index].id.clone();
         coach.put_session(session);
         let key = coach.new_take_key();

@@ -72,8 +72,10 @@ impl SignalEvidence {
                 "You graded {grade} on {signal_name} in {last}; none is analysed yet, so there is nothing to set beside it."
             )
         } else if facts.is_empty() {
+            let of = if analysed == n { String::new() } else { format!(" ({analysed} of them analysed)") };
             format!(
-                "You graded {grade} on {signal_name} in {last}; the answers back it: key points said, numbers quoted, on time."
+                "You graded {grade} on {signal_name} in {last}{of}: none missed half its key points, each \
+                 quoted a number, none ran over budget."
             )
         } else {
             format!("You graded {grade} on {signal_name}, but {}.", join_facts(&facts))
@@ -191,8 +193,8 @@ mod tests {
         let go = &grade_evidence(&all, &Filter::default(), 5)[0];
         assert_eq!(
             go.summary("Go depth"),
-            "You graded Senior on Go depth in your last answer; the answers back it: key points said, numbers \
-             quoted, on time."
+            "You graded Senior on Go depth in your last answer: none missed half its key points, each quoted a \
+             number, none ran over budget."
         );
         // Not analysed: no facts are claimed.
         let mut bare = answer(1, Level::Staff, 0, 0, 0, 0.0);

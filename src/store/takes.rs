@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Answer, Session, Store, StoreError};
+use super::{Answer, FollowUp, Session, Store, StoreError};
 use crate::audio::wav::{self, TakeMarker};
 
 /// What a take's marker says about its owner, so recovery can give a take
@@ -21,6 +21,9 @@ pub struct TakeOwner {
     pub question_id: Option<String>,
     #[serde(default)]
     pub budget_s: u32,
+    /// Set for the answer to a follow-up probe: recovery keeps the link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow_up: Option<FollowUp>,
 }
 
 impl TakeOwner {
@@ -49,7 +52,7 @@ pub fn begin_answer(
     budget_s: u32,
     started_at: DateTime<Utc>,
 ) -> Result<(usize, PathBuf, TakeMarker), StoreError> {
-    let planned = new_answer(store, session, question_id, budget_s, started_at)?;
+    let planned = new_answer(store, session, question_id, budget_s, started_at, None)?;
     store.save(session)?;
     Ok(planned)
 }
@@ -64,6 +67,7 @@ pub fn new_answer(
     question_id: &str,
     budget_s: u32,
     started_at: DateTime<Utc>,
+    follow_up: Option<FollowUp>,
 ) -> Result<(usize, PathBuf, TakeMarker), StoreError> {
     let dir = store.session_dir(&session.id)?;
     super::create_private_dir(&dir).map_err(|source| StoreError::Write { path: dir.clone(), source })?;
@@ -74,10 +78,15 @@ pub fn new_answer(
     let wav_name = format!("{slug}-{id}.wav");
     if let Some(added) = session.answer_mut(&id) {
         added.wav = Some(wav_name.clone());
+        added.follow_up = follow_up.clone();
     }
-    let marker =
-        TakeOwner { session_id: Some(session.id.clone()), question_id: Some(question_id.to_owned()), budget_s }
-            .into_marker(started_at);
+    let owner = TakeOwner {
+        session_id: Some(session.id.clone()),
+        question_id: Some(question_id.to_owned()),
+        budget_s,
+        follow_up,
+    };
+    let marker = owner.into_marker(started_at);
     Ok((session.answers.len() - 1, dir.join(wav_name), marker))
 }
 
@@ -180,6 +189,7 @@ fn attach(store: &Store, repaired: &wav::Repaired) -> Result<(), StoreError> {
         None => {
             let mut answer = Answer::new(question_id.clone(), owner.budget_s, marker.started_at);
             answer.wav = wav_name;
+            answer.follow_up = owner.follow_up.clone();
             session.push_answer(answer);
             session.answers.len() - 1
         }
@@ -232,6 +242,36 @@ mod tests {
         assert!(session.answers[0].recovered);
         assert_eq!(session.answers[0].duration_s, 2.0);
         assert!(recover_unfinished(&store).is_empty(), "recovery runs once");
+    }
+
+    #[test]
+    fn a_killed_follow_up_keeps_its_link_even_if_the_session_was_never_saved() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::new(dir.path());
+        let now = Utc::now();
+        let mut session = Session::new("behavioral", None, Mode::Solo, now);
+        let link = FollowUp { to: "a1".into(), probe: 1, text: "Why?".into(), missed: Some("timeline".into()) };
+        // As the app does: the session is saved later, on its saver thread; the app dies first.
+        let (_, path, marker) =
+            new_answer(&store, &mut session, "behavioral/q1-outage/incident", 90, now, Some(link.clone()))
+                .expect("new answer");
+        let mut writer = wav::TakeWriter::create(&path, &marker).expect("create");
+        writer.write(&vec![0.1; 16_000]).expect("write");
+        writer.checkpoint_now().expect("checkpoint");
+        std::mem::forget(writer);
+        wav::forget_open_take(&path);
+        let marker_file = wav::marker_path(&path);
+        let mut written: wav::TakeMarker =
+            serde_json::from_slice(&std::fs::read(&marker_file).expect("marker")).expect("marker json");
+        written.pid_started = Some(0);
+        std::fs::write(&marker_file, serde_json::to_vec(&written).expect("json")).expect("write marker");
+
+        let report = recover_unfinished(&store);
+        assert_eq!(report.len(), 1, "{report:?}");
+        let recovered = store.load(&session.id).expect("rebuilt from the marker");
+        assert_eq!(recovered.answers[0].follow_up, Some(link));
+        assert_eq!(recovered.answers[0].budget_s, 90);
+        assert!(!recovered.answers[0].is_main_take());
     }
 
     #[test]

@@ -162,7 +162,7 @@ impl App {
     fn follow_up_example(&self) -> Option<(String, String)> {
         use crate::analysis::follow_up;
         self.core.sessions().iter().rev().find_map(|s| {
-            s.answers.iter().filter(|a| a.is_main_take()).find_map(|a| {
+            s.answers.iter().rev().filter(|a| a.is_main_take()).find_map(|a| {
                 let missed = &a.feedback.as_ref()?.key_points.missed;
                 let q = self.core.library.question(&a.question_id)?;
                 let choice = follow_up::choose(&follow_up::probes(q.question, q.stage), missed, &[])?;

@@ -287,7 +287,7 @@ impl PracticeScreen {
             } else if recorded && mode == Mode::Solo && !live {
                 let waiting = matches!(state, TakeState::Transcribing)
                     && core.settings.follow_ups
-                    && !question.probes.is_empty()
+                    && !crate::analysis::follow_up::probes(&question, &stage).is_empty()
                     && follow_up_ids.is_empty();
                 if waiting {
                     ui.label(RichText::new("A follow-up question comes once your answer is transcribed.").weak());

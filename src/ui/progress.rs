@@ -108,7 +108,7 @@ impl Progress {
             .sessions()
             .iter()
             .flat_map(|s| &s.answers)
-            .filter(|a| a.duration_s > 0.0)
+            .filter(|a| a.duration_s > 0.0 && a.is_main_take())
             .map(|a| a.question_id.as_str())
             .collect();
         answered.sort_unstable();

@@ -179,7 +179,8 @@ pub fn follow_up_notes(ui: &mut egui::Ui, stage: &Stage, question: &Question, fo
         ui.label(RichText::new(format!("Asked because the answer did not cover \u{201c}{point}\u{201d}.")).weak());
     }
     let all = crate::analysis::follow_up::probes(question, stage);
-    if let Some(probe) = all.get(follow_up.probe).filter(|p| p.text == follow_up.text) {
+    let found = crate::analysis::follow_up::find(&all, follow_up.probe, &follow_up.text);
+    if let Some(probe) = found.and_then(|i| all.get(i)) {
         if let Some(answer) = &probe.answer {
             ui.label(RichText::new("What it is after").strong());
             rich_line(ui, answer);
@@ -470,6 +471,7 @@ pub fn feedback_view(ui: &mut egui::Ui, f: &Feedback) {
         }
         row("Trade-off phrases", format!("{}", f.tradeoffs.len()));
         match &f.voice {
+            Some(v) if v.first_word_s.is_none() => row("Voice", "no speech heard in the recording".to_owned()),
             Some(v) => {
                 let pitch = v.pitch_spread_st.map_or("not enough voiced speech".to_owned(), |s| {
                     format!(
