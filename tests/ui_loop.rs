@@ -281,6 +281,47 @@ fn a_weak_answer_comes_back_on_home_and_one_click_answers_it_again() {
     h.get_by_label_contains("Tell me about a production incident");
 }
 
+/// The schedule on an injected clock: an answer graded Mid on 1 November
+/// is not due that day, is due on the 2nd (one day later) and still on the
+/// 3rd; a better take on the 2nd moves it out to the 5th (3 days).
+#[test]
+fn a_due_question_appears_on_home_on_the_right_day() {
+    use chrono::{Local, NaiveDate, TimeZone};
+    use interview_coach::store::{Answer, Level, Mode, Session, Store};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::new(dir.path().join("sessions"));
+    let day = |d: u32| NaiveDate::from_ymd_opt(2026, 11, d).expect("date");
+    let at = |d: u32| Local.from_local_datetime(&day(d).and_hms_opt(10, 0, 0).expect("time")).unwrap().to_utc();
+    let mut session = Session::new("behavioral", None, Mode::Solo, at(1));
+    let mut answer = Answer::new("behavioral/q1-outage/incident".into(), 360, at(1));
+    answer.grades.insert("ownership".into(), Level::Mid);
+    session.push_answer(answer);
+    store.save(&session).expect("save");
+
+    let mut h = harness(dir.path());
+    step_until(&mut h, "the sessions to be read", Duration::from_secs(10), |app| app.core.sessions_loaded());
+    let on = |h: &mut Harness<'static, Option<App>>, d: u32| {
+        h.state_mut().as_mut().expect("app").core.set_today(Some(day(d)));
+        settle(h);
+        h.query_by_label("Due today: 1 question(s) to answer again").is_some()
+    };
+    assert!(!on(&mut h, 1), "not due the day it was answered");
+    assert!(on(&mut h, 2), "due the next day");
+    assert!(on(&mut h, 3), "still due until answered");
+
+    // A better take on the 2nd: due again 3 days later.
+    let mut better = Session::new("behavioral", None, Mode::Solo, at(2));
+    let mut answer = Answer::new("behavioral/q1-outage/incident".into(), 360, at(2));
+    answer.grades.insert("ownership".into(), Level::Senior);
+    better.push_answer(answer);
+    store.save(&better).expect("save");
+    drop(h);
+    let mut h = harness(dir.path());
+    step_until(&mut h, "the sessions to be read", Duration::from_secs(10), |app| app.core.sessions_loaded());
+    assert!(!on(&mut h, 4), "not due before its interval is up");
+    assert!(on(&mut h, 5), "due 3 days after the better take");
+}
+
 #[test]
 fn a_retake_is_compared_with_the_take_before_and_can_be_answered_again() {
     use interview_coach::store::{Answer, Level, Mode, Session, Store};

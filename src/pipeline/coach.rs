@@ -205,9 +205,22 @@ pub struct Coach {
     save_failures: usize,
     /// Why the data folder cannot be written, if it cannot (said at start).
     data_problem: Option<String>,
+    /// The day it is, when set (tests); else the local date.
+    today: Option<chrono::NaiveDate>,
 }
 
 impl Coach {
+    /// Today's local date: what is due is judged against it.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.today.unwrap_or_else(|| chrono::Local::now().date_naive())
+    }
+
+    /// Sets the day the app takes for today (`None`: the clock's), so tests
+    /// can move through a schedule.
+    pub fn set_today(&mut self, day: Option<chrono::NaiveDate>) {
+        self.today = day;
+    }
+
     /// Starts the workers and reads the sessions in the background (the
     /// window opens at once; a year of sessions takes a second or so). No
     /// model is loaded until `load_model` is called.
@@ -265,6 +278,7 @@ impl Coach {
             read_pending: Vec::new(),
             save_failures: 0,
             data_problem,
+            today: None,
         };
         let store = coach.store.clone();
         coach.spawn(move || {

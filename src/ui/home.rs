@@ -49,7 +49,7 @@ impl Home {
             }
 
             // Questions that come back (weak answers on a 1-3-7-14-day schedule).
-            let today = chrono::Local::now().date_naive();
+            let today = core.today();
             let due: Vec<_> = schedule::schedule(core.sessions())
                 .into_iter()
                 .filter(|d| d.is_due(today) && core.library.question(&d.question_id).is_some())
@@ -79,7 +79,7 @@ impl Home {
             }
 
             if let Some(weakest) = history::weakest_stage(core.sessions()) {
-                let today = chrono::Local::now().date_naive();
+                let today = core.today();
                 let title = core
                     .library
                     .stage(&weakest.mock_id, &weakest.stage_id)
