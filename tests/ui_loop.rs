@@ -625,6 +625,10 @@ fn a_missed_key_point_brings_its_follow_up_and_a_retake_is_compared() {
     let session = app(&h).core.session(&session.id).expect("session").clone();
     let (before, after) = (&session.answers[0], &session.answers[2]);
     assert!(after.follow_up.is_none(), "the third take answers the question itself");
+    // Time from the question appearing: on the first take only.
+    assert!(before.question_shown_s.is_some_and(|s| s > 0.0), "{:?}", before.question_shown_s);
+    assert_eq!((session.answers[1].question_shown_s, after.question_shown_s), (None, None));
+    assert!(before.time_to_first_word_s() > before.feedback.as_ref().and_then(|f| f.voice.as_ref()?.first_word_s));
     let comparison = compare::compare(before, after);
     println!("retake: {} gained {:?} lost {:?}", comparison.headline, comparison.gained, comparison.lost);
     let probed = ["blocks forever".to_owned(), "send on closed channel panics".to_owned()];

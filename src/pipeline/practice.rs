@@ -297,6 +297,8 @@ pub struct Practice {
     scratchpad: String,
     ticks: Vec<bool>,
     options: TakeOptions,
+    /// When the current question appeared, until its first take starts.
+    shown_at: Option<Instant>,
     /// What the user said about follow-ups, by the answer they follow.
     follow_ups: std::collections::HashMap<String, FollowUpState>,
     /// Events from commands (a take that could not even be set up), for `poll`.
@@ -368,6 +370,7 @@ impl Practice {
             ticks: Vec::new(),
             options: TakeOptions { source, ..TakeOptions::default() },
             follow_ups: std::collections::HashMap::new(),
+            shown_at: None,
             events: Vec::new(),
         };
         practice.enter_question(coach);
@@ -601,6 +604,8 @@ impl Practice {
     }
 
     fn enter_question(&mut self, coach: &Coach) {
+        // Timed from here to the first take, if it is not answered yet.
+        self.shown_at = self.answer_id(coach).is_none().then(Instant::now);
         // The interviewer's silent ticks: the listen-for items, then the key points.
         let listen = self
             .question(coach)
@@ -671,6 +676,11 @@ impl Practice {
                 return;
             }
         };
+        // Only the first take after the question appeared: a retake's
+        // question has been on screen through the review.
+        if follow_up.is_none() {
+            session.answers[index].question_shown_s = self.shown_at.take().map(|at| at.elapsed().as_secs_f64());
+        }
         let answer_id = session.answers[index].id.clone();
         coach.put_session(session);
         let key = coach.new_take_key();

@@ -25,7 +25,8 @@ pub enum Metric {
     PitchSpread,
     /// How much quieter sentence endings are, dB (mean over takes).
     EndingDrop,
-    /// Seconds from Record to the first word (mean over takes).
+    /// Seconds from the question appearing (or, for retakes, from Record)
+    /// to the first word (mean over takes).
     FirstWord,
     /// The longest stretch without a pause, seconds (mean over takes).
     LongestRun,
@@ -53,7 +54,7 @@ impl Metric {
             Metric::OverrunSeconds => "Seconds over budget",
             Metric::PitchSpread => "Pitch spread (semitones)",
             Metric::EndingDrop => "Sentence endings quieter by (dB)",
-            Metric::FirstWord => "Seconds to the first word",
+            Metric::FirstWord => "Seconds from the question to the first word",
             Metric::LongestRun => "Longest stretch without a pause (s)",
         }
     }
@@ -139,12 +140,14 @@ fn session_metric(answers: &[&Answer], metric: Metric, kind_of: &dyn Fn(&str) ->
         Metric::PitchSpread | Metric::EndingDrop | Metric::FirstWord | Metric::LongestRun => {
             let values: Vec<f64> = answers
                 .iter()
-                .filter_map(|a| a.feedback.as_ref()?.voice.as_ref())
-                .filter_map(|v| match metric {
-                    Metric::PitchSpread => v.pitch_spread_st,
-                    Metric::EndingDrop => v.ending_drop_db,
-                    Metric::FirstWord => v.first_word_s,
-                    _ => Some(v.longest_run_s),
+                .filter_map(|a| {
+                    let v = a.feedback.as_ref()?.voice.as_ref()?;
+                    match metric {
+                        Metric::PitchSpread => v.pitch_spread_st,
+                        Metric::EndingDrop => v.ending_drop_db,
+                        Metric::FirstWord => a.time_to_first_word_s(),
+                        _ => v.first_word_s.map(|_| v.longest_run_s),
+                    }
                 })
                 .collect();
             (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)

@@ -124,6 +124,10 @@ pub struct Answer {
     /// Coding questions: the candidate's scratchpad.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scratchpad: Option<String>,
+    /// Seconds the question was on screen before Record was pressed (the
+    /// first take after it appeared; `None` for retakes and follow-ups).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub question_shown_s: Option<f64>,
     /// Set on a follow-up: the answer to a probe, part of its question's
     /// answer (not a take of the question itself).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -156,6 +160,7 @@ impl Answer {
             notes: String::new(),
             filler_corrections: Vec::new(),
             scratchpad: None,
+            question_shown_s: None,
             follow_up: None,
             elided: false,
         }
@@ -170,6 +175,13 @@ impl Answer {
     pub fn set_duration(&mut self, duration_s: f64) {
         self.duration_s = duration_s;
         self.overrun_s = (duration_s - f64::from(self.budget_s)).max(0.0);
+    }
+
+    /// Seconds from the question appearing to the first word, when both
+    /// are known; else from Record to the first word.
+    pub fn time_to_first_word_s(&self) -> Option<f64> {
+        let from_record = self.feedback.as_ref()?.voice.as_ref()?.first_word_s?;
+        Some(from_record + self.question_shown_s.unwrap_or(0.0))
     }
 
     /// The mock and stage ids of this answer's question.

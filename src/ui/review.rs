@@ -278,7 +278,15 @@ impl AnswerPanel {
             }
             ui.separator();
             match &answer.feedback {
-                Some(feedback) => widgets::feedback_view(ui, feedback),
+                Some(feedback) => {
+                    widgets::feedback_view(ui, feedback);
+                    if let (Some(shown), Some(first)) = (answer.question_shown_s, answer.time_to_first_word_s()) {
+                        ui.label(format!(
+                            "· The question was on screen {shown:.1} s before you pressed Record: your first word \
+                             came {first:.1} s after it appeared."
+                        ));
+                    }
+                }
                 None if answer.transcript.is_some() => {
                     ui.label(RichText::new("Analysing…").weak());
                 }
