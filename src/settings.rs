@@ -27,6 +27,9 @@ pub struct Settings {
     pub glossary: Vec<String>,
     /// Solo mode: after an answer is transcribed, ask one follow-up probe.
     pub follow_ups: bool,
+    /// The audio um/uh detector's sensitivity, fitted to the user's
+    /// corrections (`analysis::adapt`); 1.0 is the detector as tuned.
+    pub filler_sensitivity: f64,
 }
 
 impl Default for Settings {
@@ -41,6 +44,7 @@ impl Default for Settings {
             dark_mode: true,
             glossary: Vec::new(),
             follow_ups: true,
+            filler_sensitivity: 1.0,
         }
     }
 }
@@ -97,6 +101,7 @@ impl Settings {
             fillers: self.fillers.clone(),
             pace_min_wpm: self.pace_min_wpm,
             pace_max_wpm: self.pace_max_wpm,
+            filler_sensitivity: analysis::adapt::bounded(self.filler_sensitivity),
             ..analysis::Config::default()
         }
     }

@@ -470,6 +470,13 @@ fn fillers_are_corrected_in_review_and_the_corrections_survive_a_new_transcript(
     h.get_by_label("Settings").click();
     settle(&mut h);
     h.get_by_label_contains("Over 1 corrected take(s):");
+    // Fitting the detector to two corrections: too few to move it, and it says so.
+    h.get_by_label("Fit the um/uh detector to my corrections").click();
+    step_until(&mut h, "the fit", Duration::from_secs(60), |app| app.core.filler_fit().is_some());
+    settle(&mut h);
+    h.get_by_label_contains("at least 3 are needed to move the detector; it stays at 1.00.");
+    h.get_by_label("Every sensitivity tried");
+    assert_eq!(app(&h).core.settings.filler_sensitivity, 1.0);
     h.state_mut().as_mut().expect("app").open_named("review");
     settle(&mut h);
 

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::voice::{LONG_RUN_S, SLOW_START_S, Voice};
+use super::voice::{LONG_RUN_S, MIN_PHRASES, SLOW_START_S, Voice};
 use super::{Config, Feedback, clock};
 use crate::content::QuestionKind;
 
@@ -585,7 +585,7 @@ fn voice_advice(voice: Option<&Voice>) -> Vec<Advice> {
     if let Some(spread_st) = v.pitch_spread_st {
         out.push(if v.monotone() { Advice::Monotone { spread_st } } else { Advice::PitchVaried { spread_st } });
     }
-    if let Some(drop_db) = v.ending_drop_db {
+    if let Some(drop_db) = v.ending_drop_db.filter(|_| v.phrases >= MIN_PHRASES) {
         out.push(if v.trails_off() {
             Advice::TrailingOff { drop_db, trailing: v.trailing_phrases, phrases: v.phrases }
         } else {

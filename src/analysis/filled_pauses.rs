@@ -201,6 +201,14 @@ impl WordSpan {
 /// samples: 16 kHz mono f32; words: every transcribed word. Returns the
 /// filled pauses between/around words (or hidden in a stretched one).
 pub fn detect(samples: &[f32], words: &[WordSpan]) -> Vec<FilledPause> {
+    detect_with(samples, words, 1.0)
+}
+
+/// `detect` at a sensitivity (`analysis::adapt`): above 1 it takes shorter,
+/// less steady and more word-covered runs (shortest filler and the share
+/// outside words divided by it; the pitch, level and spectral steadiness
+/// limits multiplied by it), below 1 fewer.
+pub fn detect_with(samples: &[f32], words: &[WordSpan], sensitivity: f64) -> Vec<FilledPause> {
     let analysis = analyse(samples);
     if analysis.frames.is_empty() {
         return Vec::new();
@@ -210,7 +218,7 @@ pub fn detect(samples: &[f32], words: &[WordSpan]) -> Vec<FilledPause> {
     voiced_runs(&analysis.frames, analysis.gate)
         .iter()
         .filter(|run| next_to_a_pause(&analysis, run))
-        .filter_map(|run| judge(samples, &analysis, run, &words, &spectra))
+        .filter_map(|run| judge(samples, &analysis, run, &words, &spectra, sensitivity))
         .collect()
 }
 
@@ -538,6 +546,7 @@ fn judge(
     run: &Run,
     words: &WordBlocks,
     spectra: &Spectra,
+    sensitivity: f64,
 ) -> Option<FilledPause> {
     let frames = &analysis.frames;
     let first = *run.voiced.first()?;
@@ -555,17 +564,19 @@ fn judge(
     let levels: Vec<f64> = run.core.iter().map(|&i| frames[i].energy_db).collect();
     let (_, energy_std) = mean_std(&levels);
 
-    let filler_like = (MIN_RUN_FRAMES..=MAX_RUN_FRAMES).contains(&n_frames)
-        && f0_rel_std <= MAX_F0_REL_STD
-        && energy_std <= MAX_ENERGY_STD_DB;
+    let min_frames = (MIN_RUN_FRAMES as f64 / sensitivity).round() as usize;
+    let filler_like = (min_frames..=MAX_RUN_FRAMES).contains(&n_frames)
+        && f0_rel_std <= MAX_F0_REL_STD * sensitivity
+        && energy_std <= MAX_ENERGY_STD_DB * sensitivity;
     if !filler_like {
         return None;
     }
     let covered: f64 = words.blocks.iter().map(|&(s, e)| (end.min(e) - start.max(s)).max(0.0)).sum();
     let outside = 1.0 - covered / (end - start);
-    let placed = outside >= MIN_OUTSIDE_FRAC || hidden_in_a_word(analysis, run, words, n_frames, f0_rel_std);
+    let placed =
+        outside >= MIN_OUTSIDE_FRAC / sensitivity || hidden_in_a_word(analysis, run, words, n_frames, f0_rel_std);
     // The costliest test, so last.
-    let accepted = placed && spectra.flux(samples, &run.core) <= MAX_FLUX_DB;
+    let accepted = placed && spectra.flux(samples, &run.core) <= MAX_FLUX_DB * sensitivity;
     accepted.then(|| FilledPause { start, end, pitch_hz: f0_mean as f32, word: um_or_uh(frames, &run.voiced) })
 }
 

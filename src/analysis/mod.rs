@@ -2,6 +2,7 @@
 //! timings), the audio and the question to fluency and content metrics, each
 //! with a line of plain-English advice. Definitions are in the README.
 
+pub mod adapt;
 pub mod advice;
 pub mod audio;
 pub mod content;
@@ -141,6 +142,9 @@ pub struct Config {
     pub pace_min_wpm: f64,
     pub pace_max_wpm: f64,
     pub long_pause_s: f64,
+    /// The audio um/uh detector's sensitivity (`adapt`: 1.0 as tuned; fitted
+    /// to the user's corrections within `adapt::SENSITIVITIES`).
+    pub filler_sensitivity: f64,
 }
 
 impl Default for Config {
@@ -150,6 +154,7 @@ impl Default for Config {
             pace_min_wpm: DEFAULT_PACE_WPM.0,
             pace_max_wpm: DEFAULT_PACE_WPM.1,
             long_pause_s: 2.0,
+            filler_sensitivity: 1.0,
         }
     }
 }
@@ -239,7 +244,8 @@ pub fn analyze(
                 short: could_be_one_held_sound(&token.text),
             })
             .collect();
-        add_audio_fillers(&mut items, filled_pauses::detect(samples, &spans), &tokens);
+        let sensitivity = adapt::bounded(config.filler_sensitivity);
+        add_audio_fillers(&mut items, filled_pauses::detect_with(samples, &spans, sensitivity), &tokens);
     }
     let mut by_word = BTreeMap::new();
     for item in &items {

@@ -47,6 +47,10 @@ const ENDING_S: f64 = 0.5;
 const LOUD_QUANTILE: f64 = 0.8;
 /// Phrases shorter than this have no body to compare their ending with.
 const MIN_PHRASE_S: f64 = 1.2;
+/// Endings are judged on at least this many phrases: in one or two, a
+/// single quiet ending would make the median (added after piper's held-out
+/// run flagged its normal speech on two phrases; the README says so).
+pub const MIN_PHRASES: usize = 3;
 /// Fewer voiced pitch frames than this (1 s) give no pitch spread.
 const MIN_VOICED_FRAMES: usize = 25;
 
@@ -78,7 +82,7 @@ impl Voice {
     }
 
     pub fn trails_off(&self) -> bool {
-        self.ending_drop_db.is_some_and(|d| d >= TRAILING_OFF_DB)
+        self.phrases >= MIN_PHRASES && self.ending_drop_db.is_some_and(|d| d >= TRAILING_OFF_DB)
     }
 }
 
@@ -239,6 +243,8 @@ mod tests {
         assert!((v.first_word_s.expect("first word") - 2.0).abs() < 0.1, "{v:?}");
         assert!((v.longest_run_s - 6.0).abs() < 0.15, "{v:?}");
         assert_eq!((v.phrases, v.trailing_phrases), (2, 1), "{v:?}");
+        // Two phrases are too few to call it trailing off.
+        assert!(!v.trails_off(), "{v:?}");
         // Nine tenths of the speech is at one level.
         assert!(v.loudness_spread_db < 2.0, "{v:?}");
     }

@@ -87,6 +87,8 @@ pub enum Job {
     ReadSession {
         id: String,
     },
+    /// Fit the audio um/uh detector to the takes the user corrected.
+    FitFillerDetector,
 }
 
 /// Everything background work reports, in one type. `Coach::poll` applies
@@ -152,6 +154,8 @@ pub enum AppEvent {
         id: String,
         result: Result<Box<Session>, String>,
     },
+    /// The detector fitted to the user's corrections (the fit is applied).
+    FillerFit(Box<crate::analysis::adapt::Fit>),
 }
 
 /// What the answer thread needs to finish a take once its transcript is in.
@@ -207,6 +211,10 @@ pub struct Coach {
     data_problem: Option<String>,
     /// The day it is, when set (tests); else the local date.
     today: Option<chrono::NaiveDate>,
+    /// The last fit of the filler detector to the user's corrections, and
+    /// whether one is running.
+    filler_fit: Option<crate::analysis::adapt::Fit>,
+    fitting: bool,
 }
 
 impl Coach {
@@ -279,6 +287,8 @@ impl Coach {
             save_failures: 0,
             data_problem,
             today: None,
+            filler_fit: None,
+            fitting: false,
         };
         let store = coach.store.clone();
         coach.spawn(move || {
@@ -519,6 +529,15 @@ impl Coach {
         Ok(())
     }
 
+    /// The last fit of the um/uh detector to the user's corrections.
+    pub fn filler_fit(&self) -> Option<&crate::analysis::adapt::Fit> {
+        self.filler_fit.as_ref()
+    }
+
+    pub fn is_fitting(&self) -> bool {
+        self.fitting
+    }
+
     /// The filler detector's record on the takes the user corrected.
     pub fn detector_record(&self) -> DetectorRecord {
         let mut record = DetectorRecord::default();
@@ -639,6 +658,23 @@ impl Coach {
                     result: store.load(&id).map(Box::new).map_err(|e| e.to_string()),
                     id,
                 })
+            }
+            Job::FitFillerDetector => {
+                if self.fitting {
+                    return;
+                }
+                self.fitting = true;
+                let store = self.store.clone();
+                let config = self.settings.analysis_config();
+                let ids: Vec<String> = self
+                    .sessions
+                    .iter()
+                    .filter(|s| s.answers.iter().any(|a| !a.filler_corrections.is_empty()))
+                    .map(|s| s.id.clone())
+                    .collect();
+                self.spawn(move || {
+                    AppEvent::FillerFit(Box::new(super::adapt::fit_filler_detector(&store, &ids, &config)))
+                });
             }
             Job::PickFolder { title } => {
                 self.spawn(move || AppEvent::FolderPicked(rfd::FileDialog::new().set_title(title).pick_folder()))
@@ -839,6 +875,19 @@ impl Coach {
                     }
                     Err(err) => self.error(err),
                 }
+            }
+            AppEvent::FillerFit(fit) => {
+                self.running_jobs = self.running_jobs.saturating_sub(1);
+                self.fitting = false;
+                if fit.chosen != self.settings.filler_sensitivity {
+                    self.settings.filler_sensitivity = fit.chosen;
+                    self.save_settings();
+                    self.info(format!(
+                        "The um/uh detector now runs at sensitivity {:.2} (was {:.2}) for answers analysed from now on.",
+                        fit.chosen, fit.current
+                    ));
+                }
+                self.filler_fit = Some(*fit);
             }
             AppEvent::SessionRead { id, result } => {
                 self.running_jobs = self.running_jobs.saturating_sub(1);

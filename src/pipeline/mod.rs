@@ -3,6 +3,7 @@
 //! question by question (record -> transcribe -> analyse -> grade), as a
 //! state machine fed by commands; `answer` turns a take into feedback.
 
+pub mod adapt;
 pub mod answer;
 mod coach;
 pub mod practice;

@@ -330,9 +330,77 @@ impl SettingsScreen {
                 pct(record.precision()),
                 pct(record.recall())
             ));
+            fit_view(ui, core);
         }
         if core.settings.fillers.is_empty() {
             ui.colored_label(BAD, "No filler words: filler counts will be zero.");
         }
     }
+}
+
+/// Fitting the um/uh detector to the user's corrections: the button, and
+/// the last fit's before and after on the corrected takes.
+fn fit_view(ui: &mut egui::Ui, core: &mut Coach) {
+    let pct = |x: Option<f64>| x.map_or("–".to_owned(), |v| format!("{:.0} %", v * 100.0));
+    ui.horizontal(|ui| {
+        let button = egui::Button::new("Fit the um/uh detector to my corrections");
+        if ui.add_enabled(!core.is_fitting(), button).clicked() {
+            core.run(crate::pipeline::Job::FitFillerDetector);
+        }
+        if core.is_fitting() {
+            ui.spinner();
+            ui.label("analysing your corrected takes again…");
+        }
+        let tuned = core.settings.filler_sensitivity == 1.0;
+        if ui.add_enabled(!tuned, egui::Button::new("Back to the tuned detector")).clicked() {
+            core.settings.filler_sensitivity = 1.0;
+            core.save_settings();
+        }
+    });
+    ui.label(
+        RichText::new(format!("Sensitivity in use: {:.2} (1.00 as tuned).", core.settings.filler_sensitivity)).weak(),
+    );
+    let Some(fit) = core.filler_fit() else { return };
+    if fit.takes == 0 {
+        ui.label(RichText::new("No corrected um/uh with their recording and transcript to fit on.").weak());
+        return;
+    }
+    let (before, after) = (fit.score_at(fit.current), fit.score_at(fit.chosen));
+    let line = |s: Option<crate::analysis::adapt::Score>| {
+        s.map_or("–".to_owned(), |s| format!("precision {} · recall {}", pct(s.precision()), pct(s.recall())))
+    };
+    if fit.corrections < crate::analysis::adapt::MIN_CORRECTIONS {
+        ui.label(format!(
+            "{} um/uh correction(s) on {} take(s): at least {} are needed to move the detector; it stays at {:.2}.",
+            fit.corrections,
+            fit.takes,
+            crate::analysis::adapt::MIN_CORRECTIONS,
+            fit.current
+        ));
+    } else {
+        ui.label(format!(
+            "On your {} corrected take(s) ({} corrections): before {:.2}: {}; after {:.2}: {}.",
+            fit.takes,
+            fit.corrections,
+            fit.current,
+            line(before),
+            fit.chosen,
+            line(after)
+        ));
+    }
+    egui::CollapsingHeader::new("Every sensitivity tried").id_salt("fit-scores").show(ui, |ui| {
+        egui::Grid::new("fit-grid").num_columns(2).striped(true).show(ui, |ui| {
+            for (s, score) in &fit.scores {
+                ui.label(format!("{s:.2}"));
+                ui.label(format!(
+                    "{} · {} right, {} false, {} missed",
+                    line(Some(*score)),
+                    score.found,
+                    score.false_found,
+                    score.missed
+                ));
+                ui.end_row();
+            }
+        });
+    });
 }

@@ -485,7 +485,11 @@ pub fn feedback_view(ui: &mut egui::Ui, f: &Feedback) {
                 row(
                     "Sentence endings",
                     v.ending_drop_db.map_or("no sentence long enough to judge".to_owned(), |d| {
-                        format!("{d:+.1} dB · {} of {} trail off", v.trailing_phrases, v.phrases)
+                        if v.phrases < crate::analysis::voice::MIN_PHRASES {
+                            format!("{d:+.1} dB · too few sentences ({}) to judge", v.phrases)
+                        } else {
+                            format!("{d:+.1} dB · {} of {} trail off", v.trailing_phrases, v.phrases)
+                        }
                     }),
                 );
                 row("First word", v.first_word_s.map_or("–".to_owned(), |s| format!("{s:.1} s after Record")));

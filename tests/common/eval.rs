@@ -222,7 +222,7 @@ pub fn render(dir: &Path, answer: &Answer, voice: Voice, rendering: Rendering) -
 }
 
 /// Time-stretches a sound to `seconds` with sox's tempo (pitch kept).
-fn stretch(dir: &Path, name: &str, sound: &[f32], seconds: f64) -> Vec<f32> {
+pub fn stretch(dir: &Path, name: &str, sound: &[f32], seconds: f64) -> Vec<f32> {
     let input = dir.join(format!("{name}-in.wav"));
     let output = dir.join(format!("{name}-out.wav"));
     write_wav(&input, sound);
