@@ -23,6 +23,10 @@ use interview_coach::pipeline::answer;
 use interview_coach::transcribe::prompt::{Prompt, PromptMode};
 use interview_coach::transcribe::worker::WorkerClient;
 
+/// Background noise of the noisy renderings: the middle of the 20–30 dB a
+/// quiet room with a laptop fan gives.
+const NOISE_SNR_DB: f64 = 25.0;
+
 #[derive(Default)]
 struct Tally {
     truth: usize,
@@ -57,14 +61,29 @@ fn um_and_uh_on_held_out_voice_families() {
     client.load(&model).expect("model");
     let library = Library::builtin();
     let config = Config::default();
-    let mut tallies: BTreeMap<(String, &str), Tally> = BTreeMap::new();
+    let mut tallies: BTreeMap<(String, String), Tally> = BTreeMap::new();
     for voice in voices.into_iter().filter(|v| eval::available(*v)) {
         for a in eval::answers().iter().filter(|a| a.um_uh() > 0) {
             let q = library.question(&a.question).unwrap();
             let prompt = Prompt::for_question(q.question, q.mock, &[], PromptMode::default());
-            for rendering in [Rendering::Short, Rendering::Held, Rendering::Clean] {
-                let samples = eval::render(dir.path(), a, voice, rendering);
-                let wav = dir.path().join(format!("{}-{}.wav", a.id, rendering.label().replace([' ', '/'], "_")));
+            let renderings = [
+                (Rendering::Short, None),
+                (Rendering::Held, None),
+                (Rendering::Clean, None),
+                (Rendering::Held, Some(NOISE_SNR_DB)),
+                (Rendering::Clean, Some(NOISE_SNR_DB)),
+            ];
+            for (rendering, noise) in renderings {
+                let spoken = eval::render(dir.path(), a, voice, rendering);
+                let samples = match noise {
+                    Some(snr) => eval::with_noise(&spoken, snr, a.id.len() as u32),
+                    None => spoken,
+                };
+                let label = match noise {
+                    Some(_) => format!("{} + noise", rendering.label()),
+                    None => rendering.label().to_owned(),
+                };
+                let wav = dir.path().join(format!("{}-{}.wav", a.id, label.replace([' ', '/', '+'], "_")));
                 eval::write_wav(&wav, &samples);
                 let transcript = eval::streamed(&samples, |chunk, previous| {
                     client.transcribe_chunk(chunk, 1, &prompt, previous).expect("chunk")
@@ -73,7 +92,7 @@ fn um_and_uh_on_held_out_voice_families() {
                 let reported: usize =
                     HESITATION_SOUNDS.iter().map(|w| feedback.fillers.by_word.get(*w).copied().unwrap_or(0)).sum();
                 let truth = if rendering == Rendering::Clean { 0 } else { a.um_uh() };
-                let t = tallies.entry((voice.family().to_owned(), rendering.label())).or_default();
+                let t = tallies.entry((voice.family().to_owned(), label)).or_default();
                 t.truth += truth;
                 t.found += reported.min(truth);
                 t.reported += reported;
@@ -86,15 +105,16 @@ fn um_and_uh_on_held_out_voice_families() {
     }
     let mut failures = Vec::new();
     for ((family, rendering), t) in &tallies {
-        if *rendering == "no um/uh" {
+        let noisy = rendering.ends_with("+ noise");
+        if rendering.starts_with("no um/uh") {
             let per_min = t.false_reported as f64 / t.clean_minutes.max(1e-9);
-            println!("{family}, no um/uh: {} false um/uh, {per_min:.2} per minute (target ≤ 0.5)", t.false_reported);
-            if per_min > 0.5 {
+            println!("{family}, {rendering}: {} false um/uh, {per_min:.2} per minute (target ≤ 0.5)", t.false_reported);
+            if per_min > 0.5 && !noisy {
                 failures.push(format!("{family}: {per_min:.2} false um/uh per minute"));
             }
             continue;
         }
-        let target = if *rendering == "held" { 0.95 } else { 0.80 };
+        let target = if rendering.starts_with("held") { 0.95 } else { 0.80 };
         println!(
             "{family}, {rendering} um/uh: recall {:.0} % ({}/{}; target {:.0} %, gap {:+.0} points), precision {:.0} %",
             t.recall() * 100.0,
@@ -110,7 +130,12 @@ fn um_and_uh_on_held_out_voice_families() {
         // voice is sampled (VITS noise), so its audio, and one filler or two
         // of twenty, change from run to run. The targets (precision 90 %,
         // recall 95 % held and 80 % short) are printed above with the gap.
-        let (recall_floor, precision_floor) = if *rendering == "held" { (0.85, 0.7) } else { (0.25, 0.8) };
+        // In noise (25 dB SNR), measured for the first time this session:
+        // reported, not held to a floor yet.
+        if noisy {
+            continue;
+        }
+        let (recall_floor, precision_floor) = if rendering == "held" { (0.85, 0.7) } else { (0.25, 0.8) };
         if t.recall() < recall_floor {
             failures.push(format!("{family}, {rendering}: recall {:.2} under {recall_floor}", t.recall()));
         }

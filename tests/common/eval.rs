@@ -221,6 +221,25 @@ pub fn render(dir: &Path, answer: &Answer, voice: Voice, rendering: Rendering) -
     }
 }
 
+/// The take with white noise added `snr_db` below the speech (its RMS over
+/// the samples louder than -40 dBFS), as a fan or a laptop's hiss; the same
+/// noise for the same seed.
+pub fn with_noise(samples: &[f32], snr_db: f64, seed: u32) -> Vec<f32> {
+    let loud: Vec<f32> = samples.iter().copied().filter(|s| s.abs() > 0.01).collect();
+    let speech_rms = (loud.iter().map(|s| f64::from(*s).powi(2)).sum::<f64>() / loud.len().max(1) as f64).sqrt();
+    let noise_rms = speech_rms / 10f64.powf(snr_db / 20.0);
+    let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+    samples
+        .iter()
+        .map(|s| {
+            // Uniform noise of RMS 1 (a uniform in ±√3).
+            state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            let u = f64::from(state >> 8) / f64::from(1u32 << 24) * 2.0 - 1.0;
+            s + (u * 3f64.sqrt() * noise_rms) as f32
+        })
+        .collect()
+}
+
 /// Time-stretches a sound to `seconds` with sox's tempo (pitch kept).
 pub fn stretch(dir: &Path, name: &str, sound: &[f32], seconds: f64) -> Vec<f32> {
     let input = dir.join(format!("{name}-in.wav"));
