@@ -1,7 +1,8 @@
 //! um/uh on voices the detector was never tuned on: the answers of the
 //! evaluation set that hold fillers, spoken by the held-out voice families
 //! (festival's HTS voice, piper's neural voice), with short fillers (as the
-//! voice says them), held ones (0.30–0.60 s) and none, transcribed as the
+//! voice says them), held ones (0.30–0.60 s) and none, the last two also
+//! with white noise 25 dB under the speech, transcribed as the
 //! app transcribes a live take (cut at pauses, the question's prompt) and
 //! analysed with the audio. Prints recall and precision per family and
 //! filler length with the gap to the targets, and asserts at most 0.5 false
@@ -105,11 +106,10 @@ fn um_and_uh_on_held_out_voice_families() {
     }
     let mut failures = Vec::new();
     for ((family, rendering), t) in &tallies {
-        let noisy = rendering.ends_with("+ noise");
         if rendering.starts_with("no um/uh") {
             let per_min = t.false_reported as f64 / t.clean_minutes.max(1e-9);
             println!("{family}, {rendering}: {} false um/uh, {per_min:.2} per minute (target ≤ 0.5)", t.false_reported);
-            if per_min > 0.5 && !noisy {
+            if per_min > 0.5 {
                 failures.push(format!("{family}: {per_min:.2} false um/uh per minute"));
             }
             continue;
@@ -130,12 +130,9 @@ fn um_and_uh_on_held_out_voice_families() {
         // voice is sampled (VITS noise), so its audio, and one filler or two
         // of twenty, change from run to run. The targets (precision 90 %,
         // recall 95 % held and 80 % short) are printed above with the gap.
-        // In noise (25 dB SNR), measured for the first time this session:
-        // reported, not held to a floor yet.
-        if noisy {
-            continue;
-        }
-        let (recall_floor, precision_floor) = if rendering == "held" { (0.85, 0.7) } else { (0.25, 0.8) };
+        // In noise (25 dB SNR) the same floors hold (first measured: held
+        // 100 % recall at 87–95 % precision, no false um/uh).
+        let (recall_floor, precision_floor) = if rendering.starts_with("held") { (0.85, 0.7) } else { (0.25, 0.8) };
         if t.recall() < recall_floor {
             failures.push(format!("{family}, {rendering}: recall {:.2} under {recall_floor}", t.recall()));
         }
