@@ -161,8 +161,4 @@ fn corrections_of_missed_short_ums_loosen_the_detector_and_it_then_finds_them() 
     }
     println!("without fillers at {:.2}: {invented} um/uh in {minutes:.2} min", fit.chosen);
     assert!(invented as f64 / minutes <= 0.5 || invented == 0, "{invented} in {minutes:.2} min");
-
-    // Too few corrections move nothing.
-    let fit_few = interview_coach::analysis::adapt::Fit::new(1, 2, fit.scores.clone(), 1.0);
-    assert_eq!(fit_few.chosen, 1.0);
 }

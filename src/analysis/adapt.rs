@@ -1,14 +1,17 @@
 //! Fitting the audio um/uh detector to the user's voice, from their own
-//! corrections. One bounded knob, the detector's sensitivity (a factor on
-//! its spectral-steadiness limit and on its shortest filler), is tried at a
+//! corrections. One bounded knob, the detector's sensitivity (it divides the
+//! shortest filler and the share outside words, and multiplies the pitch,
+//! level and spectral steadiness limits), is tried at a
 //! few values on the takes the user corrected; each is scored against what
 //! the corrections say was said; the best is kept only with enough
 //! corrections to go on, and only within `SENSITIVITIES`.
 //!
-//! The truth of a take is its um/uh as corrected: those found and kept, plus
-//! those the user added. A value that finds an um/uh the user never saw
-//! counts it as false (the user did not confirm it): the fit leans to what
-//! the user checked.
+//! Only the audio detector is judged: whisper's own um/uh are the same at
+//! every value and are left out of both sides. The truth of a take is its
+//! audio um/uh as corrected: those found and left (a take the user
+//! corrected was reviewed: what they left, they confirmed), plus those the
+//! user added. A value that finds an um/uh the user never saw counts it as
+//! false: the fit leans to what the user checked.
 
 use super::corrections::MATCH_WINDOW_S;
 
@@ -91,13 +94,18 @@ pub struct Fit {
 
 impl Fit {
     /// The value with the best balance of precision and recall; ties go to
-    /// the one nearest the tuned detector (1.0). With fewer than
+    /// the one with fewer errors (so removals alone can make it stricter),
+    /// then to the one nearest the tuned detector (1.0). With fewer than
     /// `MIN_CORRECTIONS` corrections the value in use stays.
     pub fn new(takes: usize, corrections: usize, scores: Vec<(f64, Score)>, current: f64) -> Fit {
+        let errors = |s: &Score| s.false_found + s.missed;
         let best = scores
             .iter()
             .max_by(|(a, sa), (b, sb)| {
-                sa.f1().total_cmp(&sb.f1()).then_with(|| (b - 1.0).abs().total_cmp(&(a - 1.0).abs()))
+                sa.f1()
+                    .total_cmp(&sb.f1())
+                    .then_with(|| errors(sb).cmp(&errors(sa)))
+                    .then_with(|| (b - 1.0).abs().total_cmp(&(a - 1.0).abs()))
             })
             .map(|(s, _)| *s);
         let chosen = match best {
@@ -148,6 +156,10 @@ mod tests {
         // A tie goes to the tuned detector.
         let tie = vec![(0.9, s(5, 1, 1)), (1.0, s(5, 1, 1)), (1.12, s(5, 1, 1))];
         assert_eq!(Fit::new(2, 4, tie, 0.9).chosen, 1.0);
+        // Only false ones removed, none right anywhere (F1 0 everywhere):
+        // fewer false ones wins, so the detector gets stricter.
+        let removals = vec![(0.8, s(0, 0, 0)), (0.9, s(0, 1, 0)), (1.0, s(0, 3, 0)), (1.12, s(0, 4, 0))];
+        assert_eq!(Fit::new(2, 3, removals, 1.0).chosen, 0.8);
         assert_eq!((bounded(3.0), bounded(0.1), bounded(f64::NAN)), (1.25, 0.8, 1.0));
     }
 }

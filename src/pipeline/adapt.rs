@@ -4,25 +4,23 @@
 //! finds is scored against the take's um/uh as corrected.
 
 use crate::analysis::adapt::{self, Fit, SENSITIVITIES, Score};
-use crate::analysis::corrections::CorrectionAction;
-use crate::analysis::{self, Config};
-use crate::store::{Answer, Store};
+use crate::analysis::{self, Config, FillerItem, FillerSource};
+use crate::store::Store;
 
 fn is_um_uh(word: &str) -> bool {
     word.eq_ignore_ascii_case("um") || word.eq_ignore_ascii_case("uh")
 }
 
-/// The user's corrections of um/uh in a take ("not a filler" without a word
-/// counts: it may have been one).
-fn um_uh_corrections(answer: &Answer) -> usize {
-    answer
-        .filler_corrections
-        .iter()
-        .filter(|c| match &c.action {
-            CorrectionAction::NotAFiller { word } => word.is_empty() || is_um_uh(word),
-            CorrectionAction::Missed { word } => is_um_uh(word),
-        })
-        .count()
+/// An um/uh the audio detector found, or the user added (what the
+/// detector should have found): whisper's own are not the detector's.
+fn detector_item(item: &FillerItem) -> bool {
+    is_um_uh(&item.word) && matches!(item.source, FillerSource::Audio | FillerSource::User)
+}
+
+/// The user's corrections of the audio detector in a take: its um/uh they
+/// removed, and those they added.
+fn detector_corrections(items: &[FillerItem]) -> usize {
+    items.iter().filter(|i| detector_item(i) && (i.removed || i.source == FillerSource::User)).count()
 }
 
 /// Fits over the takes with um/uh corrections in the sessions `ids` (read
@@ -36,23 +34,23 @@ pub fn fit_filler_detector(store: &Store, ids: &[String], config: &Config) -> Fi
         let Ok(session) = store.load(id) else { continue };
         let Ok(dir) = store.session_dir(id) else { continue };
         for answer in &session.answers {
-            let n = um_uh_corrections(answer);
             let (Some(transcript), Some(feedback), Some(wav)) = (&answer.transcript, &answer.feedback, &answer.wav)
             else {
                 continue;
             };
+            let n = detector_corrections(&feedback.fillers.items);
             if n == 0 {
                 continue;
             }
             let Ok(audio) = super::answer::take_audio(&dir.join(wav)) else { continue };
             let truth: Vec<f64> =
-                feedback.fillers.items.iter().filter(|i| !i.removed && is_um_uh(&i.word)).map(|i| i.start).collect();
+                feedback.fillers.items.iter().filter(|i| !i.removed && detector_item(i)).map(|i| i.start).collect();
             takes += 1;
             corrections += n;
             for (score, &sensitivity) in scores.iter_mut().zip(&SENSITIVITIES) {
                 let config = Config { filler_sensitivity: sensitivity, ..config.clone() };
                 let raw = analysis::analyze(transcript, Some(&audio), None, &config);
-                let found: Vec<f64> = raw.fillers.items.iter().filter(|i| is_um_uh(&i.word)).map(|i| i.start).collect();
+                let found: Vec<f64> = raw.fillers.items.iter().filter(|i| detector_item(i)).map(|i| i.start).collect();
                 score.add(adapt::score(&found, &truth));
             }
         }

@@ -879,7 +879,11 @@ impl Coach {
             AppEvent::FillerFit(fit) => {
                 self.running_jobs = self.running_jobs.saturating_sub(1);
                 self.fitting = false;
-                if fit.chosen != self.settings.filler_sensitivity {
+                // Only a fit with enough corrections moves the detector, and
+                // not if the user changed the setting while it ran.
+                let unchanged = self.settings.filler_sensitivity == fit.current;
+                let enough = fit.corrections >= crate::analysis::adapt::MIN_CORRECTIONS;
+                if enough && unchanged && fit.chosen != fit.current {
                     self.settings.filler_sensitivity = fit.chosen;
                     self.save_settings();
                     self.info(format!(

@@ -98,6 +98,10 @@ pub enum PracticeEvent {
     FailedToStart(String),
 }
 
+/// Longer on screen than this before Record is not thinking time (the
+/// window was left open): it is kept as this.
+const MAX_QUESTION_SHOWN_S: f64 = 300.0;
+
 /// The follow-up probe the app asks (solo) or would ask (peer), and why.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FollowUpOffer {
@@ -598,6 +602,10 @@ impl Practice {
         let Some(take) = self.take.as_mut() else { return events };
         if take.poll(coach, &mut events) {
             self.take = None;
+            // Recorded (not abandoned): the next take is a retake.
+            if self.answer_id(coach).is_some() {
+                self.shown_at = None;
+            }
             self.keep_scratchpad(coach);
         }
         events
@@ -678,8 +686,10 @@ impl Practice {
         };
         // Only the first take after the question appeared: a retake's
         // question has been on screen through the review.
+        // (Kept until the take is recorded: a start that fails must not lose it.)
         if follow_up.is_none() {
-            session.answers[index].question_shown_s = self.shown_at.take().map(|at| at.elapsed().as_secs_f64());
+            session.answers[index].question_shown_s =
+                self.shown_at.map(|at| at.elapsed().as_secs_f64().min(MAX_QUESTION_SHOWN_S));
         }
         let answer_id = session.answers[index].id.clone();
         coach.put_session(session);

@@ -140,11 +140,14 @@ fn session_metric(answers: &[&Answer], metric: Metric, kind_of: &dyn Fn(&str) ->
         Metric::PitchSpread | Metric::EndingDrop | Metric::FirstWord | Metric::LongestRun => {
             let values: Vec<f64> = answers
                 .iter()
+                .filter(|a| a.is_main_take())
                 .filter_map(|a| {
                     let v = a.feedback.as_ref()?.voice.as_ref()?;
                     match metric {
                         Metric::PitchSpread => v.pitch_spread_st,
-                        Metric::EndingDrop => v.ending_drop_db,
+                        Metric::EndingDrop => {
+                            v.ending_drop_db.filter(|_| v.phrases >= crate::analysis::voice::MIN_PHRASES)
+                        }
                         Metric::FirstWord => a.time_to_first_word_s(),
                         _ => v.first_word_s.map(|_| v.longest_run_s),
                     }

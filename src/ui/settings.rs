@@ -330,8 +330,8 @@ impl SettingsScreen {
                 pct(record.precision()),
                 pct(record.recall())
             ));
-            fit_view(ui, core);
         }
+        fit_view(ui, core);
         if core.settings.fillers.is_empty() {
             ui.colored_label(BAD, "No filler words: filler counts will be zero.");
         }
@@ -352,7 +352,7 @@ fn fit_view(ui: &mut egui::Ui, core: &mut Coach) {
             ui.label("analysing your corrected takes again…");
         }
         let tuned = core.settings.filler_sensitivity == 1.0;
-        if ui.add_enabled(!tuned, egui::Button::new("Back to the tuned detector")).clicked() {
+        if ui.add_enabled(!tuned && !core.is_fitting(), egui::Button::new("Back to the tuned detector")).clicked() {
             core.settings.filler_sensitivity = 1.0;
             core.save_settings();
         }
