@@ -193,15 +193,18 @@ impl DetectorRecord {
         self.added += items.iter().filter(|i| i.source == FillerSource::User).count();
         self.confirmed += items.iter().filter(|i| !i.removed && i.source != FillerSource::User).count();
     }
+    /// The record as a detector score: confirmed are found, removed are
+    /// false, added are missed.
+    pub fn score(&self) -> super::adapt::Score {
+        super::adapt::Score { found: self.confirmed, false_found: self.removed, missed: self.added }
+    }
     /// Of what the detector reported, the share that was right.
     pub fn precision(&self) -> Option<f64> {
-        let reported = self.confirmed + self.removed;
-        (reported > 0).then(|| self.confirmed as f64 / reported as f64)
+        self.score().precision()
     }
     /// Of the fillers really said, the share the detector found.
     pub fn recall(&self) -> Option<f64> {
-        let said = self.confirmed + self.added;
-        (said > 0).then(|| self.confirmed as f64 / said as f64)
+        self.score().recall()
     }
 }
 
