@@ -38,10 +38,11 @@ use std::time::Instant;
 use anyhow::{Context, Result, anyhow, bail};
 #[path = "../tests/common/wer.rs"]
 mod wer_impl;
+use interview_coach::pipeline::answer;
 use interview_coach::transcribe::Transcript;
 use interview_coach::transcribe::engine::{self, BEAM_SIZE, Engine};
 use interview_coach::transcribe::prompt::Prompt;
-use interview_coach::transcribe::stream::{self, Chunk, Chunker};
+use interview_coach::transcribe::stream::{self, Chunk, Chunker, Speculation, Tail};
 use wer_impl::wer;
 
 /// The answer, one sentence a line.
@@ -57,6 +58,10 @@ const WORDS_PER_MINUTE: &str = "150";
 /// The recorder hands audio on in 100 ms pieces.
 const PIECE: usize = RATE / 10;
 const GOAL_STOP_TO_TRANSCRIPT_S: f64 = 2.0;
+/// From Stop to the analysed review (issue #11: 1.0 s with tiny.en, 1.5 s with base).
+const GOAL_STOP_TO_REVIEW_S: f64 = 1.0;
+/// The question the answer is analysed against (it is about the outbox).
+const ANALYSIS_QUESTION: &str = "system-design/high-level-design/architecture";
 /// The worst case for streaming: Stop pressed this long after the last word.
 const EARLY_STOP_AFTER_S: f64 = 0.2;
 
@@ -110,7 +115,7 @@ fn main() -> Result<()> {
     let python = ensure_venv(&root().join(".cache/bench-venv"))?;
 
     eprintln!("loading {}", model.display());
-    let engine = Engine::load(&model).map_err(|e| anyhow!("{e}"))?;
+    let mut engine = Engine::load(&model).map_err(|e| anyhow!("{e}"))?;
 
     // 1. Ours: the whole take, best of N after a warm-up.
     eprintln!("ours: warm-up, then {runs} runs on {audio_s:.1} s with {threads} thread(s)");
@@ -126,14 +131,25 @@ fn main() -> Result<()> {
     }
 
     // 2. Streaming: the take as recorded (Stop a natural pause after the last
-    // word), and the worst case, Stop right after the last word.
+    // word), and the worst case, Stop right after the last word; with the
+    // encoder's window fitted to short pieces (the app's default) and over
+    // whisper's whole 30 s window.
     let mut timed = HashMap::new();
-    eprintln!("streaming: each chunk best of {runs} after the engine's warm-up");
-    let streaming = simulate_streaming(&engine, &samples, threads, runs, &mut timed)?;
+    eprintln!("streaming: each piece best of {runs} after the engine's warm-up");
     let speech_end = speech_end_s(&samples);
     let early_stop = ((speech_end + EARLY_STOP_AFTER_S) * RATE as f64).round() as usize;
-    let early = simulate_streaming(&engine, &samples[..early_stop.min(samples.len())], threads, runs, &mut timed)?;
+    let mut full_ctx = Vec::new();
+    for fit in [false, true] {
+        engine.set_fit_audio_ctx(fit);
+        let natural = simulate_streaming(&engine, &samples, threads, runs, fit, &mut timed)?;
+        let early =
+            simulate_streaming(&engine, &samples[..early_stop.min(samples.len())], threads, runs, fit, &mut timed)?;
+        full_ctx.push((natural, early));
+    }
+    let (streaming, early) = full_ctx.pop().expect("fitted");
+    let (streaming_full, early_full) = full_ctx.pop().expect("whole window");
     let streamed = stream::merge(&streaming.parts, audio_s, ours.settings.clone());
+    let streamed_full = stream::merge(&streaming_full.parts, audio_s, ours.settings.clone());
     let streaming_latency = streaming.latency;
     let timeline = &streaming.rows;
     let after_stop_latency = ours_best;
@@ -191,15 +207,17 @@ fn main() -> Result<()> {
         plain.best_s / plain.audio_s
     );
     println!();
-    println!("2. Time from Stop to the complete transcript, {audio_s:.1} s answer");
     println!(
-        "   {:>5} {:>9} {:>9} {:>10} {:>8} {:>7} {:>9} {:>9}",
-        "chunk", "offset s", "length s", "ready at s", "proc s", "RTF", "starts s", "done s"
+        "2. Time from Stop to the complete transcript, {audio_s:.1} s answer (the encoder's window fitted to each piece)"
     );
-    for (i, row) in timeline.iter().enumerate() {
+    println!(
+        "   {:<11} {:>9} {:>9} {:>10} {:>8} {:>7} {:>9} {:>9}",
+        "piece", "offset s", "length s", "ready at s", "proc s", "RTF", "starts s", "done s"
+    );
+    for row in timeline {
         println!(
-            "   {:>5} {:>9.2} {:>9.2} {:>10.2} {:>8.3} {:>7.4} {:>9.2} {:>9.2}",
-            i + 1,
+            "   {:<11} {:>9.2} {:>9.2} {:>10.2} {:>8.3} {:>7.4} {:>9.2} {:>9.2}",
+            row.kind.label(),
             row.offset_s,
             row.length_s,
             row.ready,
@@ -209,30 +227,33 @@ fn main() -> Result<()> {
             row.done
         );
     }
-    let proc_sum: f64 = timeline.iter().map(|r| r.proc_s).sum();
     println!(
-        "   chunk processing in all: {proc_sum:.3} s (RTF {:.4}; the whole take at once: {ours_best:.3} s)",
-        proc_sum / audio_s
+        "   whisper's CPU time while streaming: {:.1} s per minute of recording ({} chunks, {} speculations on the tail); the whole window: {:.1} s",
+        streaming.cpu_per_minute(),
+        streaming.count(PieceKind::Chunk),
+        streaming.count(PieceKind::Speculation),
+        streaming_full.cpu_per_minute()
     );
     println!("   after Stop (whole take transcribed at Stop): {after_stop_latency:>8.3} s");
+    for (label, run, full) in [
+        (format!("Stop {:.1} s after the last word", audio_s - speech_end), &streaming, &streaming_full),
+        (format!("Stop {EARLY_STOP_AFTER_S:.1} s after the last word"), &early, &early_full),
+    ] {
+        println!(
+            "   streaming, {label:<32} {:>8.3} s   (left at Stop: {}); whole window: {:.3} s",
+            run.latency,
+            run.left_at_stop(),
+            full.latency
+        );
+    }
     println!(
-        "   streaming (chunks while speaking):           {streaming_latency:>8.3} s   (last chunk {:.2} s of audio)",
-        timeline.last().map(|r| r.length_s).unwrap_or(0.0)
-    );
-    println!(
-        "   streaming, Stop {EARLY_STOP_AFTER_S:.1} s after the last word ({:.2} s take, chunks {}): {:>8.3} s   (last chunk {:.2} s of audio)",
-        early.take_s,
-        early.rows.len(),
-        early.latency,
-        early.rows.last().map(|r| r.length_s).unwrap_or(0.0)
-    );
-    println!(
-        "   WER: after Stop {:.1}%, streaming {:.1}%",
+        "   WER: after Stop {:.1}%, streaming {:.1}% (whole window {:.1}%)",
         100.0 * wer(&reference, &ours.text),
-        100.0 * wer(&reference, &streamed.text)
+        100.0 * wer(&reference, &streamed.text),
+        100.0 * wer(&reference, &streamed_full.text)
     );
     println!(
-        "   goal: transcript complete within {GOAL_STOP_TO_TRANSCRIPT_S:.0} s of Stop: streaming {} (Stop right after the last word: {}), after Stop {}",
+        "   goal: transcript complete within {GOAL_STOP_TO_TRANSCRIPT_S:.1} s of Stop: streaming {} (Stop right after the last word: {}), after Stop {}",
         verdict(streaming_latency <= GOAL_STOP_TO_TRANSCRIPT_S),
         verdict(early.latency <= GOAL_STOP_TO_TRANSCRIPT_S),
         verdict(after_stop_latency <= GOAL_STOP_TO_TRANSCRIPT_S)
@@ -240,22 +261,42 @@ fn main() -> Result<()> {
     println!(
         "   (in-process Engine; the app sends chunks to its worker process, which adds a little: base64 and a pipe)"
     );
-    // The voice metrics (pYIN pitch track, levels) run after the transcript,
-    // before the review shows: part of Stop→review.
-    let voice_s = (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            std::hint::black_box(interview_coach::analysis::voice::analyse(&samples));
-            start.elapsed().as_secs_f64()
-        })
-        .fold(f64::INFINITY, f64::min);
+    // After the transcript, before the review shows: the analysis (read the
+    // take's WAV, voice metrics, the audio filler detector, key points), as
+    // the app's answer thread runs it. Part of Stop→review.
+    let library = interview_coach::content::Library::builtin();
+    let question = library.question(ANALYSIS_QUESTION).map(|q| q.question);
+    let config = interview_coach::analysis::Config::default();
+    let best_time = |f: &mut dyn FnMut()| {
+        (0..runs)
+            .map(|_| {
+                let start = Instant::now();
+                f();
+                start.elapsed().as_secs_f64()
+            })
+            .fold(f64::INFINITY, f64::min)
+    };
+    let voice_s = best_time(&mut || {
+        std::hint::black_box(interview_coach::analysis::voice::analyse(&samples));
+    });
+    let analysis_s = best_time(&mut || {
+        std::hint::black_box(answer::feedback(&streamed, Some(&wav), question, &config).ok());
+    });
     println!();
-    println!("3. Voice metrics (pitch, loudness, endings, runs) of the {audio_s:.1} s answer");
+    println!("3. After the transcript: the analysis of the {audio_s:.1} s answer (best of {runs})");
     println!(
-        "   best of {runs}: {voice_s:.3} s ({:.4} s per audio second); goal under {GOAL_VOICE_S:.1} s: {}",
+        "   voice metrics (pitch, loudness, endings, runs): {voice_s:.3} s ({:.4} s per audio second); goal under {GOAL_VOICE_S:.1} s: {}",
         voice_s / audio_s,
         verdict(voice_s <= GOAL_VOICE_S)
     );
+    println!("   the whole analysis (WAV read, voice, fillers, pauses, key points): {analysis_s:.3} s");
+    let stop_to_review = streaming_latency + analysis_s;
+    println!(
+        "   Stop → review ({:.1} s after the last word): {stop_to_review:.3} s = transcript {streaming_latency:.3} s + analysis {analysis_s:.3} s; goal {GOAL_STOP_TO_REVIEW_S:.1} s: {}",
+        audio_s - speech_end,
+        verdict(stop_to_review <= GOAL_STOP_TO_REVIEW_S)
+    );
+    println!("   Stop → review ({EARLY_STOP_AFTER_S:.1} s after the last word): {:.3} s", early.latency + analysis_s);
     if show_text {
         println!();
         println!("reference:          {reference}");
@@ -280,71 +321,175 @@ fn verdict(met: bool) -> &'static str {
     if met { "MET" } else { "MISSED" }
 }
 
-/// The streaming timeline of one take: each chunk becomes available when the
-/// speaker reaches its end; a single worker transcribes them first in, first
-/// out, each with the previous chunk's text as its prompt, as the service
-/// does. Chunk timings are measured for real (cached by position, length and
-/// prompt, so a second take sharing chunks reuses them).
+/// The streaming timeline of one take, as the service runs it: the
+/// recorder hands on 100 ms at a time; a single worker transcribes finished
+/// chunks first in, first out, each prompted with the text before it, and
+/// when it has nothing queued it transcribes the unfinished tail if that
+/// ends in a pause (a speculation). At Stop, what is left: queued chunks,
+/// then the tail, or only the speech after the last speculation. Piece
+/// timings are measured for real (cached by position, length, prompt and
+/// window, so a second take sharing pieces reuses them).
 struct Streaming {
-    rows: Vec<ChunkRow>,
+    rows: Vec<PieceRow>,
     parts: Vec<(f64, Transcript)>,
     take_s: f64,
-    /// From Stop (the end of the take) to the last chunk's transcript.
+    /// From Stop (the end of the take) to the complete transcript.
     latency: f64,
 }
+
+impl Streaming {
+    fn count(&self, kind: PieceKind) -> usize {
+        self.rows.iter().filter(|r| r.kind == kind).count()
+    }
+
+    /// whisper's processing seconds per minute of recording.
+    fn cpu_per_minute(&self) -> f64 {
+        self.rows.iter().map(|r| r.proc_s).sum::<f64>() / (self.take_s / 60.0)
+    }
+
+    /// What was transcribed after Stop.
+    fn left_at_stop(&self) -> String {
+        let after: Vec<String> = self
+            .rows
+            .iter()
+            .filter(|r| r.start >= self.take_s - 1e-9)
+            .map(|r| format!("{} of {:.2} s", r.kind.label(), r.length_s))
+            .collect();
+        if after.is_empty() { "nothing, the speculation held".into() } else { after.join(", ") }
+    }
+}
+
+type Timed = HashMap<(usize, usize, Option<String>, bool), (f64, Transcript)>;
 
 fn simulate_streaming(
     engine: &Engine,
     take: &[f32],
     threads: usize,
     runs: usize,
-    timed: &mut HashMap<(usize, usize, Option<String>), (f64, Transcript)>,
+    fit: bool,
+    timed: &mut Timed,
 ) -> Result<Streaming> {
-    // Cut as the recorder feeds the chunker: 100 ms at a time, then Stop.
-    let mut chunker = Chunker::new();
-    let mut chunks: Vec<Chunk> = Vec::new();
-    for piece in take.chunks(PIECE) {
-        chunks.extend(chunker.push(piece));
-    }
-    chunks.extend(chunker.finish());
+    let prompt = Prompt::plain();
+    let mut measure = |samples: &[f32], offset: usize, previous: &str| -> Result<(f64, Transcript)> {
+        let key = (offset, samples.len(), prompt.text(previous), fit);
+        if let Some(known) = timed.get(&key) {
+            return Ok(known.clone());
+        }
+        let measured =
+            best_of_warm(runs, || engine.transcribe(samples, threads, &prompt, previous).map_err(|e| anyhow!("{e}")))?;
+        eprintln!(
+            "  piece at {:.2} s: {:.2} s of audio in {:.3} s",
+            offset as f64 / RATE as f64,
+            samples.len() as f64 / RATE as f64,
+            measured.0
+        );
+        timed.insert(key, measured.clone());
+        Ok(measured)
+    };
     let take_s = take.len() as f64 / RATE as f64;
+    let mut chunker = Chunker::new();
+    let mut queue: std::collections::VecDeque<(f64, Chunk)> = std::collections::VecDeque::new();
     let mut rows = Vec::new();
-    let mut parts = Vec::new();
-    let mut done_prev = 0.0f64;
-    for chunk in &chunks {
-        let length_s = chunk.samples.len() as f64 / RATE as f64;
-        let previous = parts.last().map(|(_, part): &(f64, Transcript)| part.text.as_str()).unwrap_or_default();
-        let prompt = Prompt::plain();
-        let key = ((chunk.offset_s * RATE as f64).round() as usize, chunk.samples.len(), prompt.text(previous));
-        let (proc_s, transcript) = match timed.get(&key) {
-            Some(known) => known.clone(),
-            None => {
-                let measured = best_of_warm(runs, || {
-                    engine.transcribe(&chunk.samples, threads, &prompt, previous).map_err(|e| anyhow!("{e}"))
-                })?;
-                eprintln!("  chunk at {:.2} s: {length_s:.2} s of audio in {:.3} s", chunk.offset_s, measured.0);
-                timed.insert(key, measured.clone());
-                measured
+    let mut parts: Vec<(f64, Transcript)> = Vec::new();
+    let mut speculation: Option<Speculation> = None;
+    let mut speculated_to = 0;
+    let mut free_at = 0.0f64;
+    let previous = |parts: &[(f64, Transcript)]| parts.last().map(|(_, p)| p.text.clone()).unwrap_or_default();
+    let mut pushed = 0;
+    for piece in take.chunks(PIECE) {
+        pushed += piece.len();
+        let now = pushed as f64 / RATE as f64;
+        for chunk in chunker.push(piece) {
+            queue.push_back((now, chunk));
+        }
+        // The worker picks its next job when it is free (the coordinator
+        // looks again at each 100 ms piece).
+        while free_at <= now {
+            if let Some((ready, chunk)) = queue.pop_front() {
+                let offset = (chunk.offset_s * RATE as f64).round() as usize;
+                let (proc_s, transcript) = measure(&chunk.samples, offset, &previous(&parts))?;
+                let start = free_at.max(ready);
+                free_at = start + proc_s;
+                rows.push(PieceRow::new(PieceKind::Chunk, &chunk, ready, start, proc_s));
+                parts.push((chunk.offset_s, transcript));
+            } else if let Some(tail) = chunker.speculation(speculated_to) {
+                let start_sample = chunker.pending_start();
+                speculated_to = start_sample + tail.samples.len();
+                let (proc_s, transcript) = measure(&tail.samples, start_sample, &previous(&parts))?;
+                free_at = now + proc_s;
+                rows.push(PieceRow::new(PieceKind::Speculation, &tail, now, now, proc_s));
+                speculation = Some(Speculation { start: start_sample, len: tail.samples.len(), transcript });
+            } else {
+                break;
             }
-        };
-        // Available when the speaker reaches its end; one worker, first in first out.
-        let ready = chunk.offset_s + length_s;
-        let start = ready.max(done_prev);
-        let done = start + proc_s;
-        done_prev = done;
-        rows.push(ChunkRow { offset_s: chunk.offset_s, length_s, ready, proc_s, start, done });
+        }
+    }
+    // Stop: the queue, then the tail.
+    for (ready, chunk) in queue {
+        let offset = (chunk.offset_s * RATE as f64).round() as usize;
+        let (proc_s, transcript) = measure(&chunk.samples, offset, &previous(&parts))?;
+        let start = free_at.max(ready);
+        free_at = start + proc_s;
+        rows.push(PieceRow::new(PieceKind::Chunk, &chunk, ready, start, proc_s));
         parts.push((chunk.offset_s, transcript));
     }
-    Ok(Streaming { rows, parts, take_s, latency: done_prev - take_s })
+    let left = match chunker.finish_with(speculation) {
+        Tail::Empty => None,
+        Tail::Whole(tail) => Some((PieceKind::Tail, tail)),
+        Tail::Speculated { speculation, rest } => {
+            parts.push((speculation.start as f64 / RATE as f64, speculation.transcript));
+            rest.map(|rest| (PieceKind::Rest, rest))
+        }
+    };
+    if let Some((kind, piece)) = left {
+        let offset = (piece.offset_s * RATE as f64).round() as usize;
+        let (proc_s, transcript) = measure(&piece.samples, offset, &previous(&parts))?;
+        let start = free_at.max(take_s);
+        free_at = start + proc_s;
+        rows.push(PieceRow::new(kind, &piece, take_s, start, proc_s));
+        parts.push((piece.offset_s, transcript));
+    }
+    Ok(Streaming { rows, parts, take_s, latency: (free_at - take_s).max(0.0) })
 }
 
-struct ChunkRow {
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum PieceKind {
+    /// A chunk cut at a pause while the candidate speaks.
+    Chunk,
+    /// The unfinished tail, transcribed ahead of Stop while the worker was idle.
+    Speculation,
+    /// At Stop, the tail with no speculation to use.
+    Tail,
+    /// At Stop, the speech after the last speculation.
+    Rest,
+}
+
+impl PieceKind {
+    fn label(self) -> &'static str {
+        match self {
+            PieceKind::Chunk => "chunk",
+            PieceKind::Speculation => "speculation",
+            PieceKind::Tail => "tail",
+            PieceKind::Rest => "rest",
+        }
+    }
+}
+
+struct PieceRow {
+    kind: PieceKind,
     offset_s: f64,
     length_s: f64,
     ready: f64,
     proc_s: f64,
     start: f64,
     done: f64,
+}
+
+impl PieceRow {
+    fn new(kind: PieceKind, piece: &Chunk, ready: f64, start: f64, proc_s: f64) -> PieceRow {
+        let length_s = piece.samples.len() as f64 / RATE as f64;
+        PieceRow { kind, offset_s: piece.offset_s, length_s, ready, proc_s, start, done: start + proc_s }
+    }
 }
 
 /// One warm-up run, then the best of `runs`: (best seconds, last result).

@@ -34,11 +34,36 @@ pub fn default_threads() -> usize {
 
 pub const BEAM_SIZE: i32 = 5;
 
+/// whisper's encoder always reads a 30 s window (1,500 positions, 50 a
+/// second). For a shorter piece it is told to read only the piece and a
+/// margin after it (`audio_ctx`, as whisper.cpp's stream example does): a
+/// 10 s chunk costs about a third of the encoder's time. The margin keeps
+/// the window's end away from the last word.
+const AUDIO_CTX_PER_S: f64 = 50.0;
+const AUDIO_CTX_MARGIN: i32 = 128;
+/// Never under 10 s of context: with less, tiny.en said short clips twice
+/// ("The consumer is idempotent." as two copies of it at 213 positions, one
+/// at 500; measured on espeak-ng clips of 1.5–3 s).
+const MIN_AUDIO_CTX: i32 = 500;
+
+/// The encoder positions for `duration_s` of audio: 0 (the whole window)
+/// when fitting is off or the piece fills the window anyway. Never fewer
+/// than the piece's frames need (whisper.cpp asserts frames ≤ 2 × ctx).
+pub fn fitted_audio_ctx(duration_s: f64, window_ctx: i32, fit: bool) -> i32 {
+    if !fit {
+        return 0;
+    }
+    let needed = ((duration_s * AUDIO_CTX_PER_S).ceil() as i32 + AUDIO_CTX_MARGIN).max(MIN_AUDIO_CTX);
+    if needed >= window_ctx { 0 } else { needed }
+}
+
 pub struct Engine {
     ctx: WhisperContext,
     eot: i32,
     info: ModelInfo,
     dtw: bool,
+    /// Fit the encoder's window to pieces shorter than 30 s.
+    fit_audio_ctx: bool,
 }
 
 fn dtw_preset(info: &ModelInfo) -> Option<DtwModelPreset> {
@@ -71,11 +96,19 @@ impl Engine {
         let ctx = WhisperContext::new_with_params(path, params)
             .map_err(|_| EngineError::Load { path: path.display().to_string() })?;
         let eot = ctx.token_eot();
-        Ok(Engine { ctx, eot, info, dtw })
+        // INTERVIEW_COACH_FULL_AUDIO_CTX=1 always reads the whole 30 s window (for comparisons).
+        let fit_audio_ctx = std::env::var_os("INTERVIEW_COACH_FULL_AUDIO_CTX").is_none();
+        Ok(Engine { ctx, eot, info, dtw, fit_audio_ctx })
     }
 
     pub fn info(&self) -> &ModelInfo {
         &self.info
+    }
+
+    /// Whether pieces shorter than 30 s are encoded over their own length
+    /// only (the default) or over whisper's whole window.
+    pub fn set_fit_audio_ctx(&mut self, fit: bool) {
+        self.fit_audio_ctx = fit;
     }
 
     pub fn model_name(&self) -> String {
@@ -149,12 +182,12 @@ impl Engine {
             return Ok(Transcript::no_speech(duration_s, settings));
         }
         let text = self.initial_prompt(prompt, previous);
-        let first = self.decode(samples, threads, text.as_deref(), duration_s, &settings)?;
+        let first = self.decode(samples, threads, text.as_deref(), duration_s, self.fit_audio_ctx, &settings)?;
         let Some(found) = loops::detect(&first.text, text.as_deref()) else { return Ok(first) };
-        log::warn!("whisper looped ({found:?}); decoding again without the prompt");
+        log::warn!("whisper looped ({found:?}); decoding again without the prompt, over the whole window");
         settings.redecoded = 1;
         let plain = self.initial_prompt(&Prompt::plain(), previous);
-        let mut again = self.decode(samples, threads, plain.as_deref(), duration_s, &settings)?;
+        let mut again = self.decode(samples, threads, plain.as_deref(), duration_s, false, &settings)?;
         if loops::detect(&again.text, None).is_some() {
             drop_repeated_segments(&mut again);
         }
@@ -167,6 +200,7 @@ impl Engine {
         threads: usize,
         prompt: Option<&str>,
         duration_s: f64,
+        fit_audio_ctx: bool,
         settings: &DecodeSettings,
     ) -> Result<Transcript, EngineError> {
         let settings = settings.clone();
@@ -195,6 +229,8 @@ impl Engine {
         } else {
             samples
         };
+        let audio_s = audio.len() as f64 / f64::from(SAMPLE_RATE);
+        params.set_audio_ctx(fitted_audio_ctx(audio_s, self.ctx.model_n_audio_ctx(), fit_audio_ctx));
         state.full(params, audio).map_err(|e| EngineError::Whisper(e.to_string()))?;
 
         let mut segments = Vec::new();
@@ -372,6 +408,22 @@ mod tests {
             TokenPiece { bytes: vec![e_acute[1]], t0: 10, t1: 20, t_dtw: -1, p: 0.5 },
         ];
         assert_eq!(words_from_tokens(&tokens, 0.0, 1.0, false)[0].word, "café");
+    }
+
+    #[test]
+    fn the_encoder_window_fits_short_pieces_with_a_margin() {
+        // 10 s: 500 positions for the audio and the margin.
+        assert_eq!(fitted_audio_ctx(10.0, 1500, true), 628);
+        assert_eq!(fitted_audio_ctx(1.5, 1500, true), MIN_AUDIO_CTX);
+        // whisper.cpp asserts a piece's frames (100 a second) ≤ 2 × ctx.
+        for tenths in 1..300 {
+            let seconds = f64::from(tenths) / 10.0;
+            let ctx = fitted_audio_ctx(seconds, 1500, true);
+            assert!(ctx == 0 || f64::from(2 * ctx) >= seconds * 100.0, "{seconds} s -> {ctx}");
+        }
+        // Pieces near 30 s, and fitting turned off, read the whole window.
+        assert_eq!(fitted_audio_ctx(28.0, 1500, true), 0);
+        assert_eq!(fitted_audio_ctx(5.0, 1500, false), 0);
     }
 
     #[test]

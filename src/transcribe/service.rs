@@ -1,15 +1,16 @@
 //! The transcription coordinator the app talks to: a thread that owns the
 //! worker process, fed by commands, reporting typed events (and asking the UI
 //! to repaint). Live takes are streamed in chunks so only the tail is left
-//! after Stop.
+//! after Stop, and whenever the coordinator is idle and the speaker pauses,
+//! the tail itself is transcribed ahead of Stop (`stream::Speculation`).
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 
 use super::prompt::Prompt;
-use super::stream::{Chunker, merge};
+use super::stream::{Chunker, Speculation, Tail, merge};
 use super::worker::{CancelHandle, WorkerClient, WorkerError};
 use super::{DecodeSettings, Transcript};
 use crate::model::ggml::ModelInfo;
@@ -121,6 +122,61 @@ struct Live {
     chunker: Chunker,
     parts: Vec<(f64, Transcript)>,
     failed: Option<String>,
+    /// The latest transcript of the unfinished tail, made before Stop.
+    speculation: Option<Speculation>,
+    /// Where the last speculation ended (take samples).
+    speculated_to: usize,
+}
+
+impl Live {
+    fn new(prompt: Prompt) -> Live {
+        Live { prompt, chunker: Chunker::new(), parts: Vec::new(), failed: None, speculation: None, speculated_to: 0 }
+    }
+
+    /// The text just before the unfinished tail, for whisper's prompt.
+    fn previous(&self) -> String {
+        self.parts.last().map(|(_, p)| p.text.clone()).unwrap_or_default()
+    }
+
+    /// The live transcript: finished chunks, then the speculation on the tail.
+    fn text(&self) -> String {
+        let tail = self.speculation.as_ref().filter(|s| s.start == self.chunker.pending_start());
+        self.parts
+            .iter()
+            .map(|(_, p)| p.text.as_str())
+            .chain(tail.map(|s| s.transcript.text.as_str()))
+            .filter(|t| !t.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// Idle time: transcribes one live take's tail ahead of Stop if it ends in
+/// a pause with new speech before it. True if whisper ran.
+fn speculate(
+    client: &mut WorkerClient,
+    threads: usize,
+    live: &mut HashMap<TakeKey, Live>,
+    send: &dyn Fn(Event),
+) -> bool {
+    for (&key, take) in live.iter_mut() {
+        if take.failed.is_some() {
+            continue;
+        }
+        let Some(chunk) = take.chunker.speculation(take.speculated_to) else { continue };
+        let start = take.chunker.pending_start();
+        take.speculated_to = start + chunk.samples.len();
+        match client.transcribe_chunk(&chunk.samples, threads, &take.prompt, &take.previous()) {
+            Ok(transcript) => {
+                take.speculation = Some(Speculation { start, len: chunk.samples.len(), transcript });
+                send(Event::Partial { key, text: take.text() });
+            }
+            // Only a guess was lost: the tail is transcribed at Stop as before.
+            Err(err) => log::warn!("transcribing the tail ahead of Stop failed: {err}"),
+        }
+        return true;
+    }
+    false
 }
 
 fn run(mut client: WorkerClient, mut threads: usize, commands: &Receiver<Command>, send: &dyn Fn(Event)) {
@@ -129,7 +185,21 @@ fn run(mut client: WorkerClient, mut threads: usize, commands: &Receiver<Command
     let mut prompts: HashMap<TakeKey, Prompt> = HashMap::new();
     let mut model_name = String::new();
     let mut had_model = false;
-    while let Ok(command) = commands.recv() {
+    loop {
+        // Commands first; with none waiting, speculate on a live tail.
+        let command = match commands.try_recv() {
+            Ok(command) => command,
+            Err(TryRecvError::Disconnected) => break,
+            Err(TryRecvError::Empty) => {
+                if client.has_model() && speculate(&mut client, threads, &mut live, send) {
+                    continue;
+                }
+                match commands.recv() {
+                    Ok(command) => command,
+                    Err(_) => break,
+                }
+            }
+        };
         let loading = matches!(command, Command::LoadModel(_));
         'command: {
             match command {
@@ -156,28 +226,17 @@ fn run(mut client: WorkerClient, mut threads: usize, commands: &Receiver<Command
                     if forgotten.contains(&key) {
                         break 'command;
                     }
-                    let take = live.entry(key).or_insert_with(|| Live {
-                        prompt: prompts.remove(&key).unwrap_or_else(Prompt::verbatim),
-                        chunker: Chunker::new(),
-                        parts: Vec::new(),
-                        failed: None,
-                    });
+                    let take = live
+                        .entry(key)
+                        .or_insert_with(|| Live::new(prompts.remove(&key).unwrap_or_else(Prompt::verbatim)));
                     for chunk in take.chunker.push(&samples) {
                         if take.failed.is_some() {
                             break;
                         }
-                        let previous = take.parts.last().map(|(_, p)| p.text.clone()).unwrap_or_default();
-                        match client.transcribe_chunk(&chunk.samples, threads, &take.prompt, &previous) {
+                        match client.transcribe_chunk(&chunk.samples, threads, &take.prompt, &take.previous()) {
                             Ok(part) => {
                                 take.parts.push((chunk.offset_s, part));
-                                let text = take
-                                    .parts
-                                    .iter()
-                                    .map(|(_, p)| p.text.as_str())
-                                    .filter(|t| !t.is_empty())
-                                    .collect::<Vec<_>>()
-                                    .join(" ");
-                                send(Event::Partial { key, text });
+                                send(Event::Partial { key, text: take.text() });
                             }
                             Err(err) => take.failed = Some(err.to_string()),
                         }
@@ -188,19 +247,25 @@ fn run(mut client: WorkerClient, mut threads: usize, commands: &Receiver<Command
                         live.remove(&key);
                         break 'command;
                     }
-                    let mut take = live.remove(&key).unwrap_or_else(|| Live {
-                        prompt: prompts.remove(&key).unwrap_or_else(Prompt::verbatim),
-                        chunker: Chunker::new(),
-                        parts: Vec::new(),
-                        failed: None,
-                    });
-                    if take.failed.is_none()
-                        && let Some(tail) = take.chunker.finish()
-                    {
-                        let previous = take.parts.last().map(|(_, p)| p.text.clone()).unwrap_or_default();
-                        match client.transcribe_chunk(&tail.samples, threads, &take.prompt, &previous) {
-                            Ok(part) => take.parts.push((tail.offset_s, part)),
-                            Err(err) => take.failed = Some(err.to_string()),
+                    let mut take = live
+                        .remove(&key)
+                        .unwrap_or_else(|| Live::new(prompts.remove(&key).unwrap_or_else(Prompt::verbatim)));
+                    if take.failed.is_none() {
+                        let speculation = take.speculation.take();
+                        let (speculated, rest) = match take.chunker.finish_with(speculation) {
+                            Tail::Empty => (None, None),
+                            Tail::Whole(tail) => (None, Some(tail)),
+                            Tail::Speculated { speculation, rest } => (Some(speculation), rest),
+                        };
+                        if let Some(speculation) = speculated {
+                            let offset = speculation.start as f64 / f64::from(crate::util::SAMPLE_RATE);
+                            take.parts.push((offset, speculation.transcript));
+                        }
+                        if let Some(rest) = rest {
+                            match client.transcribe_chunk(&rest.samples, threads, &take.prompt, &take.previous()) {
+                                Ok(part) => take.parts.push((rest.offset_s, part)),
+                                Err(err) => take.failed = Some(err.to_string()),
+                            }
                         }
                     }
                     if let Some(error) = take.failed {

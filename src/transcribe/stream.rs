@@ -2,10 +2,16 @@
 //! take (cut at pauses, at most 30 s) are transcribed in the background, so
 //! after Stop only the tail is left. Chunks are cut inside silence, so no
 //! word straddles a join: nothing is dropped or said twice.
+//!
+//! The tail is transcribed ahead of Stop too: whenever the speaker pauses
+//! (and the transcriber is idle), the unfinished tail up to the middle of
+//! that pause is transcribed speculatively. At Stop, a speculation still
+//! covers the tail if nothing but silence came after it; if speech came
+//! after, only that rest is transcribed, as its own piece cut in the pause.
 
 use super::{DecodeSettings, Transcript};
 use crate::util::SAMPLE_RATE;
-use crate::util::level::{self, Levels};
+use crate::util::level::{self, CUT_ABOVE_BACKGROUND_DB, Levels, db_to_ratio};
 
 /// A piece of the take to transcribe, starting `offset_s` into it.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,6 +29,46 @@ const MAX_CHUNK: usize = 28 * RATE;
 /// A pause this long (at 10 ms frame resolution) is a safe place to cut.
 const PAUSE_FRAMES: usize = 30;
 const FRAME: usize = RATE / 100;
+/// Speech after a speculation: this many 10 ms frames above the silence
+/// line (100 ms; the click of the Space bar is shorter, a word is not).
+const SPEECH_FRAMES: usize = 10;
+/// A tail shorter than this is not speculated on.
+const MIN_SPECULATION: usize = RATE;
+/// A new speculation needs the tail to have grown this much since the last.
+const SPECULATION_STEP: usize = RATE;
+/// Speech after a speculation is transcribed as a piece of its own only if
+/// it is this long: whisper hears a short piece worse (less context; see
+/// `MIN_CHUNK`), so a shorter rest is transcribed within the whole tail.
+const MIN_REST: usize = 5 * RATE;
+
+/// A transcript of the unfinished tail, made before Stop: it covers `len`
+/// samples from `start` (in the take), ending in the middle of a pause.
+#[derive(Debug, Clone)]
+pub struct Speculation {
+    pub start: usize,
+    pub len: usize,
+    pub transcript: Transcript,
+}
+
+impl Speculation {
+    /// Where it ends in the take, in samples.
+    pub fn end(&self) -> usize {
+        self.start + self.len
+    }
+}
+
+/// What is left to transcribe at Stop.
+#[derive(Debug)]
+pub enum Tail {
+    /// Nothing was recorded after the last chunk.
+    Empty,
+    /// The speculation stands for the tail up to its end; `rest`, speech
+    /// said after it (at least `MIN_REST` of audio), is transcribed as its
+    /// own piece.
+    Speculated { speculation: Speculation, rest: Option<Chunk> },
+    /// No speculation fits: the whole tail is transcribed.
+    Whole(Chunk),
+}
 
 /// Cuts a live take into chunks at pauses.
 #[derive(Debug, Default)]
@@ -46,6 +92,69 @@ impl Chunker {
             chunks.push(self.take(cut));
         }
         chunks
+    }
+
+    /// The unfinished tail up to the middle of the pause it ends in, when
+    /// that is worth transcribing before Stop: the tail ends in a pause and
+    /// holds speech, and it has grown since the last speculation, which
+    /// ended at `since` (take samples; 0 for none).
+    pub fn speculation(&self, since: usize) -> Option<Chunk> {
+        if self.pending.len() < MIN_SPECULATION {
+            return None;
+        }
+        let levels = level::frame_rms(&self.pending, FRAME);
+        let threshold = Levels::of(&levels).cut_threshold();
+        let quiet = levels.iter().rev().take_while(|&&r| r <= threshold).count();
+        if quiet < PAUSE_FRAMES || quiet == levels.len() {
+            return None;
+        }
+        let cut = ((levels.len() - quiet / 2) * FRAME).min(self.pending.len());
+        if self.pending_start + cut < since + SPECULATION_STEP {
+            return None;
+        }
+        // Speech since the last speculation (not only the pause it ended in).
+        let from = since.saturating_sub(self.pending_start) / FRAME;
+        let spoken = levels.get(from..levels.len() - quiet).map_or(0, |f| f.iter().filter(|&&r| r > threshold).count());
+        if spoken < SPEECH_FRAMES {
+            return None;
+        }
+        Some(Chunk { offset_s: self.pending_start as f64 / RATE as f64, samples: self.pending[..cut].to_vec() })
+    }
+
+    /// Where the unfinished tail starts in the take, in samples.
+    pub fn pending_start(&self) -> usize {
+        self.pending_start
+    }
+
+    /// The rest of the take at Stop, using a speculation where it still
+    /// holds: made on this same tail, followed by silence only, or by a
+    /// rest long enough to be heard well on its own and no longer than
+    /// what it covers (else the whole tail is the better piece).
+    /// Speech after it is judged against the tail's own pause line (quieter
+    /// than the cut line: a soft last word is never taken for silence).
+    pub fn finish_with(&mut self, speculation: Option<Speculation>) -> Tail {
+        let start = self.pending_start;
+        let Some(tail) = self.finish() else { return Tail::Empty };
+        let Some(speculation) = speculation.filter(|s| s.start == start && s.len <= tail.samples.len()) else {
+            return Tail::Whole(tail);
+        };
+        let levels = level::frame_rms(&tail.samples, FRAME);
+        let tail_levels = Levels::of(&levels);
+        let threshold =
+            tail_levels.pause_threshold().max(tail_levels.background * db_to_ratio(CUT_ABOVE_BACKGROUND_DB));
+        let after = &levels[(speculation.len / FRAME).min(levels.len())..];
+        if after.iter().filter(|&&r| r > threshold).count() < SPEECH_FRAMES {
+            return Tail::Speculated { speculation, rest: None };
+        }
+        let rest_len = tail.samples.len() - speculation.len;
+        if rest_len < MIN_REST || rest_len > speculation.len {
+            return Tail::Whole(tail);
+        }
+        let rest = Chunk {
+            offset_s: speculation.end() as f64 / RATE as f64,
+            samples: tail.samples[speculation.len..].to_vec(),
+        };
+        Tail::Speculated { speculation, rest: Some(rest) }
     }
 
     /// The rest of the take, after Stop.
@@ -192,6 +301,99 @@ mod tests {
         assert_eq!(chunks.len(), 1);
         let end = chunks[0].samples.len() as f64 / RATE as f64;
         assert!(end > 11.4 && end < 12.0, "cut at {end} s, not in the pause");
+    }
+
+    fn pushed(audio: &[Vec<f32>]) -> Chunker {
+        let mut chunker = Chunker::new();
+        for part in audio {
+            assert!(chunker.push(part).is_empty(), "no chunk is due yet");
+        }
+        chunker
+    }
+
+    fn speculated(chunk: &Chunk) -> Speculation {
+        Speculation {
+            start: (chunk.offset_s * RATE as f64).round() as usize,
+            len: chunk.samples.len(),
+            transcript: Transcript::no_speech(0.0, DecodeSettings::default()),
+        }
+    }
+
+    #[test]
+    fn a_tail_is_speculated_on_once_it_ends_in_a_pause() {
+        let mut chunker = pushed(&[speech(3.0), silence(0.2)]);
+        assert!(chunker.speculation(0).is_none(), "a 0.2 s gap is not a pause");
+        chunker.push(&silence(0.4));
+        let chunk = chunker.speculation(0).expect("a tail ending in a 0.6 s pause");
+        let end = chunk.samples.len() as f64 / RATE as f64;
+        assert!(end > 3.2 && end < 3.4, "cut in the pause's middle, at {end} s");
+        // Nothing new since: no second speculation; new speech and a pause: one.
+        let since = chunk.samples.len();
+        chunker.push(&silence(1.5));
+        assert!(chunker.speculation(since).is_none(), "only silence came after");
+        chunker.push(&speech(1.5));
+        chunker.push(&silence(0.5));
+        let again = chunker.speculation(since).expect("new speech, then a pause");
+        assert!(again.samples.len() > since + RATE);
+        assert!(pushed(&[silence(3.0)]).speculation(0).is_none(), "no speech at all");
+        assert!(pushed(&[speech(0.5), silence(0.4)]).speculation(0).is_none(), "too short to bother");
+    }
+
+    #[test]
+    fn at_stop_a_speculation_followed_by_silence_is_the_tail() {
+        let mut chunker = pushed(&[speech(4.0), silence(0.6)]);
+        let speculation = speculated(&chunker.speculation(0).expect("speculation"));
+        // The speaker stays quiet, then the Space bar clicks (30 ms).
+        chunker.push(&silence(1.0));
+        chunker.push(&speech(0.03));
+        chunker.push(&silence(0.2));
+        match chunker.finish_with(Some(speculation)) {
+            Tail::Speculated { rest: None, .. } => {}
+            other => panic!("expected the speculation alone, got {other:?}"),
+        }
+        assert!(matches!(Chunker::new().finish_with(None), Tail::Empty));
+    }
+
+    #[test]
+    fn at_stop_long_speech_after_a_speculation_is_transcribed_on_its_own() {
+        let mut chunker = pushed(&[speech(7.0), silence(0.6)]);
+        let speculation = speculated(&chunker.speculation(0).expect("speculation"));
+        let covered = speculation.len;
+        chunker.push(&speech(5.0));
+        chunker.push(&silence(0.2));
+        let total = chunker.pending.len();
+        match chunker.finish_with(Some(speculation)) {
+            Tail::Speculated { speculation, rest: Some(rest) } => {
+                assert_eq!(speculation.len + rest.samples.len(), total, "every sample once");
+                assert!((rest.offset_s - covered as f64 / RATE as f64).abs() < 1e-9);
+                // The rest starts inside the pause: its first 0.25 s are silent.
+                assert!(rest.samples[..RATE / 4].iter().all(|s| *s == 0.0));
+            }
+            other => panic!("expected the speculation and a rest, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn at_stop_a_stale_or_foreign_speculation_gives_the_whole_tail() {
+        // More speech after it than it covers: the whole tail is the better piece.
+        let mut chunker = pushed(&[speech(2.0), silence(0.6)]);
+        let speculation = speculated(&chunker.speculation(0).expect("speculation"));
+        chunker.push(&speech(6.0));
+        assert!(matches!(chunker.finish_with(Some(speculation)), Tail::Whole(_)));
+        // A short sentence after it: heard better within the whole tail.
+        let mut chunker = pushed(&[speech(6.0), silence(0.6)]);
+        let speculation = speculated(&chunker.speculation(0).expect("speculation"));
+        chunker.push(&speech(1.5));
+        assert!(matches!(chunker.finish_with(Some(speculation)), Tail::Whole(_)));
+        // A speculation on an earlier tail (a chunk was cut since).
+        let mut chunker = pushed(&[speech(3.0), silence(0.6)]);
+        let mut foreign = speculated(&chunker.speculation(0).expect("speculation"));
+        foreign.start += RATE;
+        chunker.push(&silence(0.5));
+        match chunker.finish_with(Some(foreign)) {
+            Tail::Whole(chunk) => assert_eq!(chunk.samples.len(), (4.1 * RATE as f64) as usize),
+            other => panic!("expected the whole tail, got {other:?}"),
+        }
     }
 
     #[test]

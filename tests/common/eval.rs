@@ -10,8 +10,8 @@ use std::process::Command;
 
 use serde::Deserialize;
 
-use interview_coach::transcribe::Transcript;
-use interview_coach::transcribe::stream::{Chunker, merge};
+use interview_coach::transcribe::stream::{Chunk, Chunker, Speculation, Tail, merge};
+use interview_coach::transcribe::{DecodeSettings, Transcript};
 
 use super::{normalise_words, wer};
 
@@ -369,16 +369,44 @@ pub fn score(
 
 /// Transcribes as the app does a live take: fed to the chunker 100 ms at a
 /// time, each chunk transcribed (by `transcribe(samples, text before)`) and
-/// the pieces joined.
+/// the pieces joined. The tail is handled as the app's idle transcriber
+/// does: speculated on at its last pause, and at Stop that speculation is
+/// used (with any speech after it transcribed on its own) where it holds.
+/// Only the speculation that is used is transcribed: the earlier ones would
+/// have been replaced.
 pub fn streamed(samples: &[f32], mut transcribe: impl FnMut(&[f32], &str) -> Transcript) -> Transcript {
     let mut chunker = Chunker::new();
     let mut chunks = Vec::new();
+    let mut latest: Option<(usize, Vec<f32>)> = None;
+    let mut since = 0;
     for block in samples.chunks(1_600) {
         chunks.extend(chunker.push(block));
+        if let Some(tail) = chunker.speculation(since) {
+            since = chunker.pending_start() + tail.samples.len();
+            latest = Some((chunker.pending_start(), tail.samples));
+        }
     }
-    chunks.extend(chunker.finish());
+    let placeholder = |start: usize, audio: &[f32]| Speculation {
+        start,
+        len: audio.len(),
+        transcript: Transcript::no_speech(0.0, DecodeSettings::default()),
+    };
+    let tail = chunker.finish_with(latest.as_ref().map(|(start, audio)| placeholder(*start, audio)));
     let mut parts: Vec<(f64, Transcript)> = Vec::new();
     for chunk in chunks {
+        let previous = parts.last().map(|(_, p)| p.text.clone()).unwrap_or_default();
+        parts.push((chunk.offset_s, transcribe(&chunk.samples, &previous)));
+    }
+    let pieces = match tail {
+        Tail::Empty => vec![],
+        Tail::Whole(chunk) => vec![chunk],
+        Tail::Speculated { speculation, rest } => {
+            let audio = latest.map(|(_, audio)| audio).unwrap_or_default();
+            let offset_s = speculation.start as f64 / 16_000.0;
+            std::iter::once(Chunk { offset_s, samples: audio }).chain(rest).collect()
+        }
+    };
+    for chunk in pieces {
         let previous = parts.last().map(|(_, p)| p.text.clone()).unwrap_or_default();
         parts.push((chunk.offset_s, transcribe(&chunk.samples, &previous)));
     }
