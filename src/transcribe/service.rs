@@ -252,19 +252,17 @@ fn run(mut client: WorkerClient, mut threads: usize, commands: &Receiver<Command
                         .unwrap_or_else(|| Live::new(prompts.remove(&key).unwrap_or_else(Prompt::verbatim)));
                     if take.failed.is_none() {
                         let speculation = take.speculation.take();
-                        let (speculated, rest) = match take.chunker.finish_with(speculation) {
-                            Tail::Empty => (None, None),
-                            Tail::Whole(tail) => (None, Some(tail)),
-                            Tail::Speculated { speculation, rest } => (Some(speculation), rest),
-                        };
-                        if let Some(speculation) = speculated {
-                            let offset = speculation.start as f64 / f64::from(crate::util::SAMPLE_RATE);
-                            take.parts.push((offset, speculation.transcript));
-                        }
-                        if let Some(rest) = rest {
-                            match client.transcribe_chunk(&rest.samples, threads, &take.prompt, &take.previous()) {
-                                Ok(part) => take.parts.push((rest.offset_s, part)),
-                                Err(err) => take.failed = Some(err.to_string()),
+                        match take.chunker.finish_with(speculation) {
+                            Tail::Empty => {}
+                            Tail::Speculated(speculation) => {
+                                let offset = speculation.start as f64 / f64::from(crate::util::SAMPLE_RATE);
+                                take.parts.push((offset, speculation.transcript));
+                            }
+                            Tail::Whole(tail) => {
+                                match client.transcribe_chunk(&tail.samples, threads, &take.prompt, &take.previous()) {
+                                    Ok(part) => take.parts.push((tail.offset_s, part)),
+                                    Err(err) => take.failed = Some(err.to_string()),
+                                }
                             }
                         }
                     }

@@ -371,7 +371,7 @@ pub fn score(
 /// time, each chunk transcribed (by `transcribe(samples, text before)`) and
 /// the pieces joined. The tail is handled as the app's idle transcriber
 /// does: speculated on at its last pause, and at Stop that speculation is
-/// used (with any speech after it transcribed on its own) where it holds.
+/// used if only silence followed it.
 /// Only the speculation that is used is transcribed: the earlier ones would
 /// have been replaced.
 pub fn streamed(samples: &[f32], mut transcribe: impl FnMut(&[f32], &str) -> Transcript) -> Transcript {
@@ -400,10 +400,9 @@ pub fn streamed(samples: &[f32], mut transcribe: impl FnMut(&[f32], &str) -> Tra
     let pieces = match tail {
         Tail::Empty => vec![],
         Tail::Whole(chunk) => vec![chunk],
-        Tail::Speculated { speculation, rest } => {
+        Tail::Speculated(speculation) => {
             let audio = latest.map(|(_, audio)| audio).unwrap_or_default();
-            let offset_s = speculation.start as f64 / 16_000.0;
-            std::iter::once(Chunk { offset_s, samples: audio }).chain(rest).collect()
+            vec![Chunk { offset_s: speculation.start as f64 / 16_000.0, samples: audio }]
         }
     };
     for chunk in pieces {
