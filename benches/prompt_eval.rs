@@ -11,6 +11,7 @@
 //!   EVAL_MODES=plain,verbatim-question EVAL_VOICES=2 (first N voices) EVAL_ANSWERS=6
 //!   EVAL_SPLIT=tuned|held-out (one side of the split); EVAL_MODES= (none: erm only)
 //!   EVAL_NO_ERM=1 (without erm's side-by-side rows; scripts/erm-setup.sh installs it)
+//!   EVAL_NO_SPECULATION=1 (the tail always transcribed whole at Stop, as before the app speculated on it)
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -42,5 +42,11 @@ INTERVIEW_COACH_TEST_MODEL="$base" BENCH_CT2_MODEL="$PWD/.cache/ct2-base/model" 
 # mode, with tiny.en and with the multilingual base.
 cargo bench --locked --bench prompt_eval
 INTERVIEW_COACH_TEST_MODEL="$base" EVAL_NO_ERM=1 EVAL_MODES="${EVAL_MODES_BASE:-plain,verbatim-question}" cargo bench --locked --bench prompt_eval
+# Stop → review through the real app: the 3-minute answer played into the
+# virtual microphone while the app (release) records, tiny.en and base.
+mic_env="$(scripts/virtual-mic.sh start)"
+eval "$mic_env"
+trap 'scripts/virtual-mic.sh stop' EXIT
+INTERVIEW_COACH_BASE_MODEL="$base" cargo test --release --locked --test ui_loop -- --ignored --nocapture bench_stop_to_review
 # Resident memory with 10 and with 1,000 sessions of history.
 cargo bench --locked --bench memory

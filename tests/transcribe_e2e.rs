@@ -278,7 +278,15 @@ fn wait_for_partial(events: &std::sync::mpsc::Receiver<Event>, words: &str) -> S
     }
 }
 
+/// After Stop: `Ended` (the audio is complete) comes first, then the transcript.
 fn wait_for_done(events: &std::sync::mpsc::Receiver<Event>) -> Transcript {
+    loop {
+        match events.recv_timeout(Duration::from_secs(90)) {
+            Ok(Event::Ended { .. }) => break,
+            Ok(Event::Partial { .. }) => {}
+            other => panic!("the end of the take was not reported first: {other:?}"),
+        }
+    }
     match events.recv_timeout(Duration::from_secs(90)) {
         Ok(Event::Done { transcript, .. }) => transcript,
         other => panic!("no transcript after Stop: {other:?}"),

@@ -676,3 +676,59 @@ fn the_peer_sees_the_follow_up_the_app_would_ask_and_why() {
     h.get_by_label_contains("Why: the next probe for this question");
     assert!(h.query_by_label("Answer the follow-up (Space)").is_none(), "the peer asks, not the app");
 }
+
+/// Issue #11's figure through the real app: the benchmark's 3-minute answer
+/// (1.2 s of silence after its last word) played into the virtual
+/// microphone while the app records, Space, and the time from Stop to the
+/// analysed review on screen, with tiny.en and, if given, the base model.
+/// A benchmark, not a test (timing is never asserted): `scripts/bench.sh`
+/// runs it in release after making the audio.
+#[test]
+#[ignore = "a 3-minute benchmark through the real app: scripts/bench.sh runs it in release"]
+fn bench_stop_to_review_for_a_three_minute_answer() {
+    assert!(virtual_mic_available("bench_stop_to_review_for_a_three_minute_answer"), "needs the virtual microphone");
+    let answer = Path::new(env!("CARGO_MANIFEST_DIR")).join(".cache/bench/answer-180s.wav");
+    assert!(answer.is_file(), "run scripts/bench.sh (it makes {})", answer.display());
+    let models: Vec<std::path::PathBuf> = ["INTERVIEW_COACH_TEST_MODEL", "INTERVIEW_COACH_BASE_MODEL"]
+        .iter()
+        .filter_map(|name| std::env::var_os(name).map(std::path::PathBuf::from))
+        .collect();
+    assert!(!models.is_empty(), "set INTERVIEW_COACH_TEST_MODEL (and INTERVIEW_COACH_BASE_MODEL)");
+    let _mic = lock_mic();
+    for model in models {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = DataDir::new(dir.path());
+        let settings = Settings { model: Some(model.clone()), ..Settings::default() };
+        let threads = settings.threads();
+        settings.save(&data).expect("settings");
+        let mut h = harness(dir.path());
+        step_until(&mut h, "the model to load", Duration::from_secs(120), |app| app.core.model().info.is_some());
+        h.get_by_label("Start Mock 2 — System Design").click();
+        settle(&mut h);
+        h.key_press(egui::Key::Space);
+        let start = Instant::now();
+        while h.query_by_label_contains("Recording ").is_none() {
+            assert!(start.elapsed() < Duration::from_secs(15), "the microphone did not start");
+            h.step();
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let wav = answer.clone();
+        let player = std::thread::spawn(move || play_into_mic(&wav));
+        while !player.is_finished() {
+            h.step();
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        player.join().expect("paplay");
+        h.key_press(egui::Key::Space);
+        let stopped = Instant::now();
+        step_until(&mut h, "the review", Duration::from_secs(300), |app| {
+            app.core.sessions().iter().flat_map(|s| &s.answers).any(|a| a.feedback.is_some())
+        });
+        let shown = stopped.elapsed().as_secs_f64();
+        let duration = app(&h).core.sessions().last().map_or(0.0, |s| s.answers[0].duration_s);
+        println!(
+            "Stop → review shown: {shown:.2} s for a {duration:.0} s answer ({}, {threads} thread(s), the real app)",
+            model.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+        );
+    }
+}

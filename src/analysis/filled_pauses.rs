@@ -209,7 +209,13 @@ pub fn detect(samples: &[f32], words: &[WordSpan]) -> Vec<FilledPause> {
 /// outside words divided by it; the pitch, level and spectral steadiness
 /// limits multiplied by it), below 1 fewer.
 pub fn detect_with(samples: &[f32], words: &[WordSpan], sensitivity: f64) -> Vec<FilledPause> {
-    let analysis = analyse(samples);
+    detect_in(samples, &analyse(samples), words, sensitivity)
+}
+
+/// `detect_with` over a take's frames analysed beforehand (`analyse`: the
+/// costly part, which needs only the audio, so it can run before the
+/// transcript is in).
+pub fn detect_in(samples: &[f32], analysis: &Analysis, words: &[WordSpan], sensitivity: f64) -> Vec<FilledPause> {
     if analysis.frames.is_empty() {
         return Vec::new();
     }
@@ -217,8 +223,8 @@ pub fn detect_with(samples: &[f32], words: &[WordSpan], sensitivity: f64) -> Vec
     let spectra = Spectra::new();
     voiced_runs(&analysis.frames, analysis.gate)
         .iter()
-        .filter(|run| next_to_a_pause(&analysis, run))
-        .filter_map(|run| judge(samples, &analysis, run, &words, &spectra, sensitivity))
+        .filter(|run| next_to_a_pause(analysis, run))
+        .filter_map(|run| judge(samples, analysis, run, &words, &spectra, sensitivity))
         .collect()
 }
 
@@ -264,7 +270,9 @@ struct Frame {
     aperiodicity: f64,
 }
 
-struct Analysis {
+/// A take's frames (level, pitch, steadiness), from `analyse`.
+#[derive(Debug, Clone)]
+pub struct Analysis {
     frames: Vec<Frame>,
     /// Frames below this level are silence or background.
     gate: f64,
@@ -292,7 +300,7 @@ fn frame_end_s(i: usize) -> f64 {
     ((i * HOP) as f64 + (WIN + HOP) as f64 / 2.0) / SAMPLE_RATE
 }
 
-fn analyse(samples: &[f32]) -> Analysis {
+pub fn analyse(samples: &[f32]) -> Analysis {
     let n = frame_count(samples.len());
     if n == 0 {
         return Analysis { frames: Vec::new(), gate: ABS_FLOOR_DB };

@@ -182,6 +182,36 @@ impl<'a> QuestionContext<'a> {
 const I_WORDS: [&str; 9] = ["i", "me", "my", "mine", "myself", "i'm", "i've", "i'd", "i'll"];
 const WE_WORDS: [&str; 9] = ["we", "us", "our", "ours", "ourselves", "we're", "we've", "we'd", "we'll"];
 
+/// What the analysis takes from a recording alone, before (or without)
+/// the transcript: its pauses, the filler detector's frames and the voice
+/// metrics. The costly part of the analysis; the app starts it at Stop,
+/// while whisper finishes the transcript.
+#[derive(Debug, Clone)]
+pub struct AudioFeatures {
+    duration_s: f64,
+    silences: Vec<(f64, f64)>,
+    frames: filled_pauses::Analysis,
+    voice: Option<voice::Voice>,
+}
+
+impl AudioFeatures {
+    /// The voice metrics (a pitch track of the whole take) run beside the
+    /// rest, on a second thread.
+    pub fn of(samples: &[f32]) -> AudioFeatures {
+        std::thread::scope(|scope| {
+            let voice = scope.spawn(|| voice::analyse(samples));
+            let silences = audio::silences(samples, audio::SHORT_GAP_S);
+            let frames = filled_pauses::analyse(samples);
+            AudioFeatures {
+                duration_s: samples.len() as f64 / f64::from(SAMPLE_RATE),
+                silences,
+                frames,
+                voice: voice.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            }
+        })
+    }
+}
+
 /// The feedback for one answer. `audio` is the take at 16 kHz (pauses,
 /// speaking time and fillers whisper dropped come from it).
 pub fn analyze(
@@ -190,8 +220,34 @@ pub fn analyze(
     question: Option<QuestionContext<'_>>,
     config: &Config,
 ) -> Feedback {
+    let features = audio.map(AudioFeatures::of);
+    analyze_with(transcript, audio.zip(features.as_ref()), question, config)
+}
+
+/// `analyze` with the recording's features computed beforehand (`audio`:
+/// the samples and their `AudioFeatures`).
+pub fn analyze_with(
+    transcript: &Transcript,
+    audio: Option<(&[f32], &AudioFeatures)>,
+    question: Option<QuestionContext<'_>>,
+    config: &Config,
+) -> Feedback {
+    let mut feedback = analyze_except_voice(transcript, audio, question, config);
+    // With a recording, always a `Voice`: empty when no speech was heard.
+    feedback.voice = audio.map(|(_, features)| features.voice.clone().unwrap_or_default());
+    feedback.advice = advice::advise(&feedback, question.map(|q| q.kind), transcript.no_speech, config);
+    feedback
+}
+
+/// Everything but the voice metrics (and the advice, which needs them).
+fn analyze_except_voice(
+    transcript: &Transcript,
+    audio: Option<(&[f32], &AudioFeatures)>,
+    question: Option<QuestionContext<'_>>,
+    config: &Config,
+) -> Feedback {
     let tokens = text::tokens(&transcript.words);
-    let duration_s = audio.map_or(transcript.duration_s, |a| a.len() as f64 / f64::from(SAMPLE_RATE));
+    let duration_s = audio.map_or(transcript.duration_s, |(_, features)| features.duration_s);
     // Words, for pace: hesitation sounds are not words (whisper writes more
     // of them with the verbatim prompt; the pace must not change with it).
     let spoken: Vec<text::Token> = tokens.iter().filter(|t| !fillers::is_hesitation(&t.text)).cloned().collect();
@@ -200,8 +256,8 @@ pub fn analyze(
 
     // Speaking time and pauses from the signal when there is one.
     let (speaking_s, pause_items, silent_s) = match audio {
-        Some(samples) => {
-            let gaps = audio::silences(samples, audio::SHORT_GAP_S);
+        Some((_, features)) => {
+            let gaps = &features.silences;
             let silent: f64 = gaps.iter().map(|(s, e)| e - s).sum();
             let (first, last) = (tokens.first().map_or(0.0, |t| t.start), tokens.last().map_or(duration_s, |t| t.end));
             let long: Vec<Span> = gaps
@@ -234,7 +290,7 @@ pub fn analyze(
         .map(|f| FillerItem { word: f.filler, start: f.start, source: FillerSource::Transcript, removed: false })
         .collect();
     let counts_um_uh = config.fillers.iter().any(|f| f.eq_ignore_ascii_case("um") || f.eq_ignore_ascii_case("uh"));
-    if let (Some(samples), true) = (audio, counts_um_uh) {
+    if let (Some((samples, features)), true) = (audio, counts_um_uh) {
         let spans: Vec<filled_pauses::WordSpan> = acoustic_spans(&tokens, transcript.settings.dtw)
             .into_iter()
             .zip(&tokens)
@@ -245,7 +301,11 @@ pub fn analyze(
             })
             .collect();
         let sensitivity = adapt::bounded(config.filler_sensitivity);
-        add_audio_fillers(&mut items, filled_pauses::detect_with(samples, &spans, sensitivity), &tokens);
+        add_audio_fillers(
+            &mut items,
+            filled_pauses::detect_in(samples, &features.frames, &spans, sensitivity),
+            &tokens,
+        );
     }
     let mut by_word = BTreeMap::new();
     for item in &items {
@@ -267,7 +327,7 @@ pub fn analyze(
     let (covered, missed) = question.map_or((Vec::new(), Vec::new()), |q| content::key_points(&tokens, q.key_points));
     let budget_s = question.map(|q| q.budget_s);
 
-    let mut feedback = Feedback {
+    Feedback {
         duration_s,
         speaking_s,
         words,
@@ -293,12 +353,9 @@ pub fn analyze(
         red_flags: question.map_or(Vec::new(), |q| content::red_flags(&tokens, q.red_flag_phrases)),
         budget_s,
         overrun_s: budget_s.map_or(0.0, |b| (duration_s - f64::from(b)).max(0.0)),
-        // With a recording, always a `Voice`: empty when no speech was heard.
-        voice: audio.map(|a| voice::analyse(a).unwrap_or_default()),
+        voice: None,
         advice: Vec::new(),
-    };
-    feedback.advice = advice::advise(&feedback, kind, transcript.no_speech, config);
-    feedback
+    }
 }
 
 /// Adds the filled pauses heard in the audio that whisper did not

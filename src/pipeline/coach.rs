@@ -171,6 +171,9 @@ pub struct TakeJob {
 /// Takes waiting for their transcript, shared with the answer thread.
 type PendingTakes = Arc<Mutex<HashMap<TakeKey, TakeJob>>>;
 
+/// A take's recording being read and analysed while its transcript finishes.
+type AudioJob = std::thread::JoinHandle<Result<answer::AnalysedAudio, String>>;
+
 pub struct Coach {
     pub data: DataDir,
     pub library: Library,
@@ -994,6 +997,8 @@ fn merge_loaded(mut loaded: Vec<Session>, started_meanwhile: Vec<Session>, delet
 /// The answer thread: transcripts in, analysed answers out. It runs the
 /// analysis as soon as a transcript is done (nothing waits for the UI), one
 /// take after another, so an older result never lands after a newer one.
+/// The part that needs only the recording starts when the take ends, on a
+/// thread of its own, while whisper finishes the transcript.
 fn spawn_answer_thread(
     transcriber: Receiver<service::Event>,
     pending: PendingTakes,
@@ -1002,20 +1007,47 @@ fn spawn_answer_thread(
 ) {
     let spawned = std::thread::Builder::new().name("answers".into()).spawn(move || {
         let take_job = |key: TakeKey| pending.lock().ok().and_then(|mut p| p.remove(&key));
+        let mut audio_jobs: HashMap<TakeKey, AudioJob> = HashMap::new();
         for event in transcriber {
             let mut finished = None;
             let event = match event {
+                service::Event::Ended { key } => {
+                    let wav = pending.lock().ok().and_then(|p| p.get(&key).and_then(|job| job.wav.clone()));
+                    if let Some(wav) = wav {
+                        let job = std::thread::Builder::new()
+                            .name("take audio".into())
+                            .spawn(move || answer::AnalysedAudio::read(&wav).map_err(|e| format!("{e:#}")));
+                        match job {
+                            Ok(job) => {
+                                audio_jobs.insert(key, job);
+                            }
+                            // Not a loss: the audio is read with the transcript instead.
+                            Err(err) => log::warn!("cannot start reading the take's audio early: {err}"),
+                        }
+                    }
+                    continue;
+                }
                 service::Event::ModelLoaded(info) => AppEvent::ModelLoaded(info),
                 service::Event::ModelFailed(err) => AppEvent::ModelFailed(err),
                 service::Event::Partial { key, text } => AppEvent::LiveText { key, text },
                 service::Event::Done { key, transcript } => {
                     // The take stays "transcribing" until its result is sent.
                     let job = pending.lock().ok().and_then(|p| p.get(&key).cloned());
-                    let Some(job) = job else { continue };
-                    let feedback =
-                        answer::feedback(&transcript, job.wav.as_deref(), job.question.as_ref(), &job.config)
-                            .map(Box::new)
-                            .map_err(|e| format!("{e:#}"));
+                    let Some(job) = job else {
+                        audio_jobs.remove(&key);
+                        continue;
+                    };
+                    let audio = match (audio_jobs.remove(&key), job.wav.as_deref()) {
+                        (Some(early), _) => early
+                            .join()
+                            .unwrap_or_else(|_| Err("reading the take's audio failed unexpectedly".into()))
+                            .map(Some),
+                        (None, Some(wav)) => answer::AnalysedAudio::read(wav).map(Some).map_err(|e| format!("{e:#}")),
+                        (None, None) => Ok(None),
+                    };
+                    let feedback = audio.map(|audio| {
+                        Box::new(answer::feedback_with(&transcript, audio.as_ref(), job.question.as_ref(), &job.config))
+                    });
                     finished = Some(key);
                     AppEvent::Transcribed {
                         key,
@@ -1026,6 +1058,7 @@ fn spawn_answer_thread(
                     }
                 }
                 service::Event::Failed { key, error } => {
+                    audio_jobs.remove(&key);
                     let job = pending.lock().ok().and_then(|p| p.get(&key).cloned());
                     let Some(job) = job else { continue };
                     finished = Some(key);

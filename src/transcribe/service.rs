@@ -55,6 +55,12 @@ pub enum Command {
 pub enum Event {
     ModelLoaded(ModelInfo),
     ModelFailed(String),
+    /// The take's audio is complete (`StreamEnd` arrived); its transcript
+    /// follows (`Done` or `Failed`). Work that needs only the recording can
+    /// start now.
+    Ended {
+        key: TakeKey,
+    },
     /// The live transcript so far.
     Partial {
         key: TakeKey,
@@ -247,6 +253,7 @@ fn run(mut client: WorkerClient, mut threads: usize, commands: &Receiver<Command
                         live.remove(&key);
                         break 'command;
                     }
+                    send(Event::Ended { key });
                     let mut take = live
                         .remove(&key)
                         .unwrap_or_else(|| Live::new(prompts.remove(&key).unwrap_or_else(Prompt::verbatim)));

@@ -48,13 +48,6 @@ pub struct Speculation {
     pub transcript: Transcript,
 }
 
-impl Speculation {
-    /// Where it ends in the take, in samples.
-    pub fn end(&self) -> usize {
-        self.start + self.len
-    }
-}
-
 /// What is left to transcribe at Stop.
 #[derive(Debug)]
 pub enum Tail {

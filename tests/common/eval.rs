@@ -373,14 +373,19 @@ pub fn score(
 /// does: speculated on at its last pause, and at Stop that speculation is
 /// used if only silence followed it.
 /// Only the speculation that is used is transcribed: the earlier ones would
-/// have been replaced.
+/// have been replaced. `EVAL_NO_SPECULATION=1`: the tail is always
+/// transcribed whole at Stop (as before speculation existed), to compare.
 pub fn streamed(samples: &[f32], mut transcribe: impl FnMut(&[f32], &str) -> Transcript) -> Transcript {
+    let speculate = std::env::var_os("EVAL_NO_SPECULATION").is_none_or(|v| v != "1");
     let mut chunker = Chunker::new();
     let mut chunks = Vec::new();
     let mut latest: Option<(usize, Vec<f32>)> = None;
     let mut since = 0;
     for block in samples.chunks(1_600) {
         chunks.extend(chunker.push(block));
+        if !speculate {
+            continue;
+        }
         if let Some(tail) = chunker.speculation(since) {
             since = chunker.pending_start() + tail.samples.len();
             latest = Some((chunker.pending_start(), tail.samples));
