@@ -1092,35 +1092,55 @@ enum SaverJob {
     Delete(String),
 }
 
+/// The base of a save's merge. The app's base is what it last heard was
+/// written; when saves follow each other faster than it hears back, that is
+/// older than the file, whose newer content is then this process's own last
+/// save. Joined against that older base, an undo in between would count as
+/// another program's change and win (a "not a filler" undone and redone came
+/// back undone). So: the app's base if it is what was last written here, else
+/// what this process last wrote (a failed save wrote nothing and is skipped).
+fn base_for_save<'a>(app_base: Option<&'a Session>, last_ok: Option<&'a (Session, Session)>) -> Option<&'a Session> {
+    match last_ok {
+        Some((sent, written)) if app_base != Some(written) => Some(sent),
+        _ => app_base,
+    }
+}
+
 /// One thread writes session files, in order, so a newer state is never
 /// overtaken by an older one, and a deleted session is not saved again.
 fn spawn_saver(store: Store, out: Sender<AppEvent>, notify: Notify) -> Sender<SaverJob> {
     let (tx, rx) = mpsc::channel::<SaverJob>();
     let spawned = std::thread::Builder::new().name("saver".into()).spawn(move || {
         let mut deleted = std::collections::HashSet::new();
+        // Per session, the last save written here: (sent, written).
+        let mut last_ok: HashMap<String, (Session, Session)> = HashMap::new();
         while let Ok(job) = rx.recv() {
             let done = match job {
                 SaverJob::Save { session, .. } if deleted.contains(&session.id) => {
                     AppEvent::Saved { session_id: session.id.clone(), result: Ok(()), merged: None, written: None }
                 }
-                SaverJob::Save { session, base } => match store.save_merged(base.as_deref(), &session) {
-                    Ok(saved) => {
-                        let merged = (saved.written != saved.sent)
-                            .then(|| (Box::new(saved.sent.clone()), Box::new(saved.written.clone())));
-                        let written = Some(Box::new(saved.written));
-                        AppEvent::Saved { session_id: session.id.clone(), result: Ok(()), merged, written }
+                SaverJob::Save { session, base } => {
+                    match store.save_merged(base_for_save(base.as_deref(), last_ok.get(&session.id)), &session) {
+                        Ok(saved) => {
+                            last_ok.insert(session.id.clone(), (saved.sent.clone(), saved.written.clone()));
+                            let merged = (saved.written != saved.sent)
+                                .then(|| (Box::new(saved.sent.clone()), Box::new(saved.written.clone())));
+                            let written = Some(Box::new(saved.written));
+                            AppEvent::Saved { session_id: session.id.clone(), result: Ok(()), merged, written }
+                        }
+                        Err(err) => AppEvent::Saved {
+                            session_id: session.id.clone(),
+                            result: Err(err.to_string()),
+                            merged: None,
+                            written: None,
+                        },
                     }
-                    Err(err) => AppEvent::Saved {
-                        session_id: session.id.clone(),
-                        result: Err(err.to_string()),
-                        merged: None,
-                        written: None,
-                    },
-                },
+                }
                 SaverJob::Delete(session_id) => {
                     let result = store.delete(&session_id).map_err(|e| e.to_string());
                     if result.is_ok() {
                         deleted.insert(session_id.clone());
+                        last_ok.remove(&session_id);
                     }
                     AppEvent::Deleted { session_id, result }
                 }
@@ -1139,6 +1159,46 @@ fn spawn_saver(store: Store, out: Sender<AppEvent>, notify: Notify) -> Sender<Sa
 mod tests {
     use super::*;
     use crate::store::Mode;
+
+    /// Saves queued faster than the app hears back all carry the base it
+    /// read at start; the file must still end as the last one sent.
+    #[test]
+    fn an_undo_and_redo_saved_in_quick_succession_end_as_the_last_state() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::new(dir.path().join("sessions"));
+        let at = chrono::Utc::now();
+        let mut loaded = Session::new("system-design", None, Mode::Solo, at);
+        loaded.push_answer(crate::store::Answer::new("system-design/a/b".into(), 60, at));
+        store.save(&loaded).expect("save");
+        let (events, received) = mpsc::channel();
+        let saver = spawn_saver(store.clone(), events, Arc::new(|| {}));
+        let with_note = |note: &str| {
+            let mut s = loaded.clone();
+            s.answers[0].notes = note.into();
+            s
+        };
+        // Set, undone, set again: three saves, each with the start's base.
+        let states = [with_note("not a filler"), loaded.clone(), with_note("not a filler")];
+        for state in &states {
+            let job = SaverJob::Save { session: Box::new(state.clone()), base: Some(Box::new(loaded.clone())) };
+            saver.send(job).expect("saver");
+        }
+        for _ in &states {
+            match received.recv_timeout(Duration::from_secs(10)) {
+                Ok(AppEvent::Saved { result, merged, .. }) => {
+                    assert_eq!(result, Ok(()));
+                    assert!(merged.is_none(), "nobody else wrote: nothing to join");
+                }
+                _ => panic!("no save reported"),
+            }
+        }
+        assert_eq!(store.load(&loaded.id).expect("load").answers[0].notes, "not a filler");
+        // A failed save writes nothing: the next one is joined against the file.
+        assert_eq!(base_for_save(None, None), None);
+        let written = (states[0].clone(), states[0].clone());
+        assert_eq!(base_for_save(Some(&states[0]), Some(&written)), Some(&states[0]));
+        assert_eq!(base_for_save(Some(&loaded), Some(&written)), Some(&states[0]));
+    }
 
     #[test]
     fn sessions_started_while_loading_win_over_their_older_saves() {
