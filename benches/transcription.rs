@@ -421,10 +421,7 @@ fn simulate_streaming(
             if let Some((ready, chunk)) = queue.pop_front() {
                 let offset = (chunk.offset_s * RATE as f64).round() as usize;
                 let (proc_s, transcript) = measure(&chunk.samples, offset, &previous(&parts))?;
-                let start = free_at.max(ready);
-                free_at = start + proc_s;
-                rows.push(PieceRow::new(PieceKind::Chunk, &chunk, ready, start, proc_s));
-                parts.push((chunk.offset_s, transcript));
+                free_at = finish_chunk(&mut rows, &mut parts, free_at, ready, chunk, proc_s, transcript);
             } else if let Some(tail) = chunker.speculation(speculated_to) {
                 let start_sample = chunker.pending_start();
                 speculated_to = start_sample + tail.samples.len();
@@ -441,10 +438,7 @@ fn simulate_streaming(
     for (ready, chunk) in queue {
         let offset = (chunk.offset_s * RATE as f64).round() as usize;
         let (proc_s, transcript) = measure(&chunk.samples, offset, &previous(&parts))?;
-        let start = free_at.max(ready);
-        free_at = start + proc_s;
-        rows.push(PieceRow::new(PieceKind::Chunk, &chunk, ready, start, proc_s));
-        parts.push((chunk.offset_s, transcript));
+        free_at = finish_chunk(&mut rows, &mut parts, free_at, ready, chunk, proc_s, transcript);
     }
     let left = match chunker.finish_with(speculation) {
         Tail::Empty => None,
@@ -463,6 +457,23 @@ fn simulate_streaming(
         parts.push((piece.offset_s, transcript));
     }
     Ok(Streaming { rows, parts, take_s, latency: (free_at - take_s).max(0.0) })
+}
+
+/// A chunk transcribed by the one worker: it starts when both the worker
+/// is free and the chunk is ready. Returns when the worker is free again.
+fn finish_chunk(
+    rows: &mut Vec<PieceRow>,
+    parts: &mut Vec<(f64, Transcript)>,
+    free_at: f64,
+    ready: f64,
+    chunk: Chunk,
+    proc_s: f64,
+    transcript: Transcript,
+) -> f64 {
+    let start = free_at.max(ready);
+    rows.push(PieceRow::new(PieceKind::Chunk, &chunk, ready, start, proc_s));
+    parts.push((chunk.offset_s, transcript));
+    start + proc_s
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]

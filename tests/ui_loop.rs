@@ -83,27 +83,7 @@ fn a_whole_practice_loop_with_real_speech() {
     assert!(h.query_by_label("Strong answer").is_none(), "the strong answer stays hidden until the answer is recorded");
 
     // Space records; the speech plays into the microphone; Space stops.
-    h.key_press(egui::Key::Space);
-    let start = Instant::now();
-    while h.query_by_label_contains("Recording ").is_none() {
-        assert!(start.elapsed() < Duration::from_secs(15), "the microphone did not start");
-        h.step();
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let player = std::thread::spawn(move || play_into_mic(&speech));
-    let start = Instant::now();
-    while !player.is_finished() {
-        h.step();
-        std::thread::sleep(Duration::from_millis(20));
-        assert!(start.elapsed() < Duration::from_secs(60));
-    }
-    player.join().expect("paplay");
-    for _ in 0..25 {
-        h.step();
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    h.key_press(egui::Key::Space);
-    let stopped = Instant::now();
+    let stopped = record_until_stop(&mut h, None, &speech, 25);
     step_until(&mut h, "the transcript and feedback", Duration::from_secs(90), |app| {
         app.core.sessions().iter().flat_map(|s| &s.answers).any(|a| a.feedback.is_some())
     });
@@ -512,10 +492,15 @@ fn fillers_are_corrected_in_review_and_the_corrections_survive_a_new_transcript(
     assert_eq!(stored(app(&h)).1, corrections);
 }
 
-/// Records one take through the practice screen: `key` starts it (Space, or a
-/// click on `button`), the speech plays into the virtual microphone, Space
-/// stops it, and the frames run until the answers with feedback number `analysed`.
-fn record_take(h: &mut Harness<'static, Option<App>>, button: Option<&str>, speech: &Path, analysed: usize) {
+/// Starts a take (Space, or a click on `button`), plays `speech` into the
+/// virtual microphone while the frames run, runs `pause_frames` more frames
+/// (20 ms each) and presses Space. Returns when Space was pressed.
+fn record_until_stop(
+    h: &mut Harness<'static, Option<App>>,
+    button: Option<&str>,
+    speech: &Path,
+    pause_frames: usize,
+) -> Instant {
     match button {
         Some(label) => h.get_by_label(label).click(),
         None => h.key_press(egui::Key::Space),
@@ -533,11 +518,19 @@ fn record_take(h: &mut Harness<'static, Option<App>>, button: Option<&str>, spee
         std::thread::sleep(Duration::from_millis(20));
     }
     player.join().expect("paplay");
-    for _ in 0..25 {
+    for _ in 0..pause_frames {
         h.step();
         std::thread::sleep(Duration::from_millis(20));
     }
     h.key_press(egui::Key::Space);
+    Instant::now()
+}
+
+/// Records one take through the practice screen: `key` starts it (Space, or a
+/// click on `button`), the speech plays into the virtual microphone, Space
+/// stops it, and the frames run until the answers with feedback number `analysed`.
+fn record_take(h: &mut Harness<'static, Option<App>>, button: Option<&str>, speech: &Path, analysed: usize) {
+    record_until_stop(h, button, speech, 25);
     step_until(h, "the take's feedback", Duration::from_secs(90), |app| {
         app.core.sessions().iter().flat_map(|s| &s.answers).filter(|a| a.feedback.is_some()).count() >= analysed
     });
@@ -705,22 +698,8 @@ fn bench_stop_to_review_for_a_three_minute_answer() {
         step_until(&mut h, "the model to load", Duration::from_secs(120), |app| app.core.model().info.is_some());
         h.get_by_label("Start Mock 2 — System Design").click();
         settle(&mut h);
-        h.key_press(egui::Key::Space);
-        let start = Instant::now();
-        while h.query_by_label_contains("Recording ").is_none() {
-            assert!(start.elapsed() < Duration::from_secs(15), "the microphone did not start");
-            h.step();
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let wav = answer.clone();
-        let player = std::thread::spawn(move || play_into_mic(&wav));
-        while !player.is_finished() {
-            h.step();
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        player.join().expect("paplay");
-        h.key_press(egui::Key::Space);
-        let stopped = Instant::now();
+        // The answer ends in 1.2 s of silence: Space right after it.
+        let stopped = record_until_stop(&mut h, None, &answer, 0);
         step_until(&mut h, "the review", Duration::from_secs(300), |app| {
             app.core.sessions().iter().flat_map(|s| &s.answers).any(|a| a.feedback.is_some())
         });
