@@ -4,7 +4,7 @@
 //! finds is scored against the take's um/uh as corrected.
 
 use crate::analysis::adapt::{self, Fit, SENSITIVITIES, Score};
-use crate::analysis::{self, Config, FillerItem, FillerSource};
+use crate::analysis::{Config, FillerItem, FillerSource};
 use crate::store::Store;
 
 fn is_um_uh(word: &str) -> bool {
@@ -42,14 +42,15 @@ pub fn fit_filler_detector(store: &Store, ids: &[String], config: &Config) -> Fi
             if n == 0 {
                 continue;
             }
-            let Ok(audio) = super::answer::take_audio(&dir.join(wav)) else { continue };
+            // Read and analysed once; only the detector's judgement differs by sensitivity.
+            let Ok(audio) = super::answer::AnalysedAudio::read(&dir.join(wav)) else { continue };
             let truth: Vec<f64> =
                 feedback.fillers.items.iter().filter(|i| !i.removed && detector_item(i)).map(|i| i.start).collect();
             takes += 1;
             corrections += n;
             for (score, &sensitivity) in scores.iter_mut().zip(&SENSITIVITIES) {
                 let config = Config { filler_sensitivity: sensitivity, ..config.clone() };
-                let raw = analysis::analyze(transcript, Some(&audio), None, &config);
+                let raw = super::answer::feedback_with(transcript, Some(&audio), None, &config);
                 let found: Vec<f64> = raw.fillers.items.iter().filter(|i| detector_item(i)).map(|i| i.start).collect();
                 score.add(adapt::score(&found, &truth));
             }
