@@ -113,6 +113,11 @@ fn main() {
                             a.id,
                             transcript.text
                         );
+                        if std::env::var_os("EVAL_WORDS").is_some() {
+                            let words: Vec<&str> = transcript.words.iter().map(|w| w.word.as_str()).collect();
+                            eprintln!("    words: {}", words.join("|"));
+                            eprintln!("    credited: {:?}", feedback.key_points.covered);
+                        }
                     }
                     let key = (
                         mode.label().to_owned(),
@@ -181,6 +186,9 @@ fn main() {
         );
         if !all.omitted_credited.is_empty() {
             eprintln!("  {mode} {family}: credited but never said: {:?}", all.omitted_credited);
+        }
+        if std::env::var_os("EVAL_VERBOSE").is_some() && !all.said_missed.is_empty() {
+            eprintln!("  {mode} {family}: said but not credited: {:?}", all.said_missed);
         }
     }
 }

@@ -18,27 +18,55 @@ pub struct Token {
 }
 
 /// Splits whisper's words into tokens. A whisper "word" may hold several
-/// (e.g. "well,so"); times are shared out evenly.
+/// (e.g. "well,so"); times are shared out evenly. Hyphenated words are
+/// split as `normalise` splits names ("at-least-once" is three words, so a
+/// key point said as "at least once" meets it however whisper wrote it),
+/// and a percentage is said as its number and "percent" ("30%").
 pub fn tokens(words: &[Word]) -> Vec<Token> {
     let mut out: Vec<Token> = Vec::new();
     for word in words {
-        let parts: Vec<&str> = word.word.split_whitespace().collect();
-        let n = parts.len().max(1) as f64;
-        for (i, part) in parts.iter().enumerate() {
-            let start = word.start + (word.end - word.start) * i as f64 / n;
-            let end = word.start + (word.end - word.start) * (i + 1) as f64 / n;
-            let trimmed = part.trim_matches(|c: char| !c.is_alphanumeric() && c != '$' && c != '%');
-            let after = part.chars().last().filter(|c| matches!(c, ',' | '.' | '?' | '!' | ';' | ':'));
-            if trimmed.is_empty() {
+        let parts: Vec<(&str, Option<char>)> = word.word.split_whitespace().flat_map(spoken_parts).collect();
+        let n = parts.iter().filter(|(text, _)| !text.is_empty()).count().max(1) as f64;
+        let mut i = 0.0;
+        for (text, after) in parts {
+            if text.is_empty() {
                 // Bare punctuation: attach it to the previous token.
                 if let (Some(prev), Some(p)) = (out.last_mut(), after) {
                     prev.after = Some(p);
                 }
                 continue;
             }
+            let start = word.start + (word.end - word.start) * i / n;
+            let end = word.start + (word.end - word.start) * (i + 1.0) / n;
+            i += 1.0;
             let sentence_start = out.last().is_none_or(|prev| matches!(prev.after, Some('.' | '?' | '!')));
-            let capitalized = trimmed.chars().next().is_some_and(char::is_uppercase);
-            out.push(Token { text: trimmed.to_lowercase(), start, end, after, sentence_start, capitalized });
+            let capitalized = text.chars().next().is_some_and(char::is_uppercase);
+            out.push(Token { text: text.to_lowercase(), start, end, after, sentence_start, capitalized });
+        }
+    }
+    out
+}
+
+/// One whitespace-separated part of a word as the words it says, each with
+/// the punctuation after it (only the last keeps the part's); bare
+/// punctuation is one empty word.
+fn spoken_parts(part: &str) -> Vec<(&str, Option<char>)> {
+    let after = part.chars().last().filter(|c| matches!(c, ',' | '.' | '?' | '!' | ';' | ':'));
+    let trimmed = part.trim_matches(|c: char| !c.is_alphanumeric() && c != '$' && c != '%');
+    if trimmed.is_empty() {
+        return vec![("", after)];
+    }
+    let pieces: Vec<&str> = trimmed.split(['-', '\u{2013}']).filter(|p| !p.is_empty()).collect();
+    let last = pieces.len().saturating_sub(1);
+    let mut out = Vec::new();
+    for (i, piece) in pieces.into_iter().enumerate() {
+        let after = if i == last { after } else { None };
+        match piece.strip_suffix('%') {
+            Some(number) if number.chars().any(|c| c.is_ascii_digit()) => {
+                out.push((number, None));
+                out.push(("percent", after));
+            }
+            _ => out.push((piece, after)),
         }
     }
     out
@@ -121,6 +149,22 @@ mod tests {
         assert_eq!(t[0].after, Some(','));
         assert!(t[0].sentence_start && !t[1].sentence_start && t[3].sentence_start);
         assert_eq!(t[4].after, Some('?'));
+    }
+
+    #[test]
+    fn hyphenated_words_and_percentages_are_said_as_their_words() {
+        let t = tokens(&[w("at-least-once,", 0.0), w("30%", 1.5), w("Go-um.", 3.0)]);
+        let texts: Vec<&str> = t.iter().map(|t| t.text.as_str()).collect();
+        assert_eq!(texts, ["at", "least", "once", "30", "percent", "go", "um"]);
+        assert_eq!(t[2].after, Some(','));
+        assert!(t[..2].iter().all(|t| t.after.is_none()));
+        assert_eq!(t[6].after, Some('.'));
+        // The word's time is shared out in order.
+        assert!(t.windows(2).all(|p| p[0].end <= p[1].start + 1e-9));
+        assert!(t[0].start == 0.0 && t[2].end <= 1.5);
+        assert!(t[5].capitalized && !t[5].sentence_start);
+        assert_eq!(find_phrase(&t, &normalise("at-least-once")), vec![0]);
+        assert_eq!(find_phrase(&t, &normalise("percent")), vec![4]);
     }
 
     #[test]

@@ -297,6 +297,8 @@ pub struct Score {
     pub points_omitted: usize,
     pub points_omitted_credited: usize,
     pub omitted_credited: Vec<String>,
+    /// Key points said and not credited ("answer: point").
+    pub said_missed: Vec<String>,
 }
 
 impl Score {
@@ -313,6 +315,7 @@ impl Score {
         self.points_omitted += other.points_omitted;
         self.points_omitted_credited += other.points_omitted_credited;
         self.omitted_credited.extend(other.omitted_credited.iter().cloned());
+        self.said_missed.extend(other.said_missed.iter().cloned());
     }
     pub fn wer(&self) -> f64 {
         self.word_errors / self.ref_words.max(1) as f64
@@ -357,6 +360,8 @@ pub fn score(
     }
     s.points_said = answer.said.len();
     s.points_said_credited = answer.said.iter().filter(|p| credited.contains(p)).count();
+    s.said_missed =
+        answer.said.iter().filter(|p| !credited.contains(p)).map(|p| format!("{}: {p}", answer.id)).collect();
     s.points_omitted = answer.omitted.len();
     for point in &answer.omitted {
         if credited.contains(point) {
