@@ -62,6 +62,8 @@ fn main() {
 
     // (mode, split, family, rendering, kind) -> score, and the transcript-only um/uh.
     let mut table: BTreeMap<Cell, (Score, Score)> = BTreeMap::new();
+    // (voice, answer, rendering) -> mode -> WER: which clips a prompt made worse.
+    let mut per_clip: BTreeMap<(String, String, String), BTreeMap<String, f64>> = BTreeMap::new();
     let started = Instant::now();
     let mut audio_s = 0.0;
     for voice in VOICES.into_iter().take(n_voices) {
@@ -119,6 +121,10 @@ fn main() {
                             eprintln!("    credited: {:?}", feedback.key_points.covered);
                         }
                     }
+                    per_clip
+                        .entry((voice.name(), a.id.clone(), rendering.label().to_owned()))
+                        .or_default()
+                        .insert(mode.label().to_owned(), eval::fluent_wer(&a.fluent_text(), &transcript.text));
                     let key = (
                         mode.label().to_owned(),
                         voice.held_out(),
@@ -134,6 +140,8 @@ fn main() {
             eprintln!("  {} {} done ({:.0} s)", voice.name(), a.id, started.elapsed().as_secs_f64());
         }
     }
+
+    clips_made_worse(&per_clip);
 
     if std::env::var_os("EVAL_NO_ERM").is_none() {
         erm_side_by_side(&dir, &answers, n_voices, &split);
@@ -189,6 +197,42 @@ fn main() {
         }
         if std::env::var_os("EVAL_VERBOSE").is_some() && !all.said_missed.is_empty() {
             eprintln!("  {mode} {family}: said but not credited: {:?}", all.said_missed);
+        }
+    }
+}
+
+/// The clips each prompt mode transcribed more than 2 WER points worse than
+/// no prompt (the "no clip worse" guard), when both modes ran.
+fn clips_made_worse(per_clip: &BTreeMap<(String, String, String), BTreeMap<String, f64>>) {
+    let plain = PromptMode::Plain.label();
+    let mut worse: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    let mut compared: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut better: BTreeMap<&str, usize> = BTreeMap::new();
+    for ((voice, answer, rendering), by_mode) in per_clip {
+        let Some(&base) = by_mode.get(plain) else { continue };
+        for (mode, &rate) in by_mode.iter().filter(|(m, _)| m.as_str() != plain) {
+            *compared.entry(mode).or_default() += 1;
+            if rate < base - 0.02 {
+                *better.entry(mode).or_default() += 1;
+            }
+            if rate > base + 0.02 {
+                worse.entry(mode).or_default().push(format!(
+                    "{voice} {answer} ({rendering}): {:.1} -> {:.1}",
+                    base * 100.0,
+                    rate * 100.0
+                ));
+            }
+        }
+    }
+    for (mode, n) in compared {
+        let list = worse.remove(mode).unwrap_or_default();
+        println!(
+            "\n{mode}: {} of {n} clips more than 2 WER points worse than plain, {} more than 2 points better",
+            list.len(),
+            better.get(mode).copied().unwrap_or(0)
+        );
+        for clip in list {
+            println!("  {clip}");
         }
     }
 }
