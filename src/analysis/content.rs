@@ -119,8 +119,6 @@ pub fn quantities(tokens: &[Token]) -> Vec<Quantity> {
         }
         let mut kind = if tokens[start].text.starts_with('$') {
             QuantityKind::Money
-        } else if tokens[start].text.ends_with('%') {
-            QuantityKind::Percent
         } else if tokens[start].text.ends_with('x') {
             QuantityKind::Ratio
         } else {
@@ -308,7 +306,7 @@ mod tests {
     #[test]
     fn quantities_with_units() {
         let q = quantities(&tok(
-            "We served 10,000 QPS with p99 of 200 ms, saved $3,000 and 40 percent, over two weeks, on Go 1.22 with 3 partitions.",
+            "We served 10,000 QPS with p99 of 200 ms, saved $3,000 and 40 percent, cut errors 30%, over two weeks, on Go 1.22 with 3 partitions.",
         ));
         let got: Vec<(&str, QuantityKind)> = q.iter().map(|q| (q.text.as_str(), q.kind)).collect();
         assert_eq!(
@@ -318,6 +316,7 @@ mod tests {
                 ("200 ms", QuantityKind::Duration),
                 ("$3,000", QuantityKind::Money),
                 ("40 percent", QuantityKind::Percent),
+                ("30 percent", QuantityKind::Percent),
                 ("two weeks", QuantityKind::Duration),
                 ("1.22", QuantityKind::Count),
                 ("3 partitions", QuantityKind::Count)
