@@ -632,11 +632,16 @@ impl Coach {
     /// Starts background work; its `AppEvent` arrives through `poll`.
     pub fn run(&mut self, job: Job) {
         match job {
-            Job::WriteReport { path, markdown } => self.spawn(move || {
-                let result = crate::util::atomic::write_atomic(&path, markdown.as_bytes()).map_err(|e| e.to_string());
-                AppEvent::ReportWritten { path, result }
-            }),
-            Job::ListDevices => self.spawn(|| AppEvent::Devices(capture::input_devices().map_err(|e| e.to_string()))),
+            Job::WriteReport { path, markdown } => {
+                self.spawn(move || {
+                    let result =
+                        crate::util::atomic::write_atomic(&path, markdown.as_bytes()).map_err(|e| e.to_string());
+                    AppEvent::ReportWritten { path, result }
+                });
+            }
+            Job::ListDevices => {
+                self.spawn(|| AppEvent::Devices(capture::input_devices().map_err(|e| e.to_string())));
+            }
             Job::DownloadModel { name } => self.start_download(name),
             Job::ImportModel { source, dest } => {
                 if let Err(err) = crate::util::atomic::create_private_dir(&self.data.models()) {
@@ -649,18 +654,24 @@ impl Coach {
                     result: convert::convert_ct2(&source, &dest).map(|s| s.out).map_err(|e| e.to_string()),
                 });
             }
-            Job::OpenPlayer { session_id, answer_id, path } => self.spawn(move || AppEvent::PlayerOpened {
-                session_id,
-                answer_id,
-                result: Player::open(&path).map_err(|e| e.to_string()),
-            }),
+            Job::OpenPlayer { session_id, answer_id, path } => {
+                self.spawn(move || AppEvent::PlayerOpened {
+                    session_id,
+                    answer_id,
+                    result: Player::open(&path).map_err(|e| e.to_string()),
+                });
+            }
             Job::ReadSession { id } => {
                 self.read_pending.push(id.clone());
                 let store = self.store.clone();
-                self.spawn(move || AppEvent::SessionRead {
-                    result: store.load(&id).map(Box::new).map_err(|e| e.to_string()),
-                    id,
-                })
+                let reading = id.clone();
+                let started = self.spawn(move || AppEvent::SessionRead {
+                    result: store.load(&reading).map(Box::new).map_err(|e| e.to_string()),
+                    id: reading,
+                });
+                if !started {
+                    self.read_pending.retain(|pending| *pending != id);
+                }
             }
             Job::FitFillerDetector => {
                 if self.fitting {
@@ -675,12 +686,14 @@ impl Coach {
                     .filter(|s| s.answers.iter().any(|a| !a.filler_corrections.is_empty()))
                     .map(|s| s.id.clone())
                     .collect();
-                self.spawn(move || {
+                let started = self.spawn(move || {
                     AppEvent::FillerFit(Box::new(super::adapt::fit_filler_detector(&store, &ids, &config)))
                 });
+                // Without its thread the fit never reports: the button comes back.
+                self.fitting = started;
             }
             Job::PickFolder { title } => {
-                self.spawn(move || AppEvent::FolderPicked(rfd::FileDialog::new().set_title(title).pick_folder()))
+                self.spawn(move || AppEvent::FolderPicked(rfd::FileDialog::new().set_title(title).pick_folder()));
             }
         }
     }
@@ -700,7 +713,7 @@ impl Coach {
         });
         let dir = self.data.models();
         let notify = self.notify();
-        self.spawn(move || {
+        let started = self.spawn(move || {
             let result = models::download_named(&name, &dir, &cancel, &mut |p| {
                 done.store(p.done, Ordering::Relaxed);
                 total.store(p.total.unwrap_or(0), Ordering::Relaxed);
@@ -711,9 +724,14 @@ impl Coach {
                 result: result.map(|info| info.path).map_err(|e| e.to_string()),
             }
         });
+        if !started {
+            self.download = None; // nothing runs: the button comes back
+        }
     }
 
-    fn spawn(&mut self, work: impl FnOnce() -> AppEvent + Send + 'static) {
+    /// Runs `work` on a thread of its own; false (and the error shown) when
+    /// no thread could be started.
+    fn spawn(&mut self, work: impl FnOnce() -> AppEvent + Send + 'static) -> bool {
         let tx = self.events_tx.clone();
         let notify = self.notify();
         self.running_jobs += 1;
@@ -721,9 +739,13 @@ impl Coach {
             let _ = tx.send(work());
             notify();
         });
-        if let Err(err) = spawned {
-            self.running_jobs -= 1;
-            self.error(format!("Cannot start background work: {err}"));
+        match spawned {
+            Ok(_) => true,
+            Err(err) => {
+                self.running_jobs -= 1;
+                self.error(format!("Cannot start background work: {err}"));
+                false
+            }
         }
     }
 
