@@ -12,6 +12,7 @@
 //!   EVAL_SPLIT=tuned|held-out (one side of the split); EVAL_MODES= (none: erm only)
 //!   EVAL_NO_ERM=1 (without erm's side-by-side rows; scripts/erm-setup.sh installs it)
 //!   EVAL_NO_SPECULATION=1 (the tail always transcribed whole at Stop, as before the app speculated on it)
+//!   EVAL_VERBOSE=1 (each transcript, and the key points said but not credited); with EVAL_WORDS=1 also its words
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
